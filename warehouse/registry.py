@@ -1,0 +1,103 @@
+"""The one place each warehouse table is defined.
+
+Every table's description, primary key and columns (DuckDB type, unit, description) live here. The DDL, the
+`COMMENT ON` statements, the README's data dictionary and the tests of column sets are all derived from this
+registry, so a table is defined once. Column names carry their unit (`demand_mwh`, `price_cents_per_kwh`);
+returns are decimal fractions (0.01 = 1%).
+
+Later capabilities add their tables by calling `register()` from their own module under `warehouse/tables/`
+and adding a migration in `warehouse/migrations.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: DuckDB type, unit (None when dimensionless or a label) and a description for analysts."""
+
+    name: str
+    dtype: str
+    description: str
+    unit: str | None = None
+    nullable: bool = True
+
+    def comment(self) -> str:
+        """The text written with COMMENT ON COLUMN: description plus unit."""
+        return f"{self.description} [unit: {self.unit}]" if self.unit else self.description
+
+
+@dataclass(frozen=True)
+class Table:
+    """One warehouse table; `schema` is core (clean sources), marts (impact tables) or ops (bookkeeping)."""
+
+    schema: str
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    introduced_in: int = 1
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.qualified_name} has no column {name!r}")
+
+    def ddl(self) -> str:
+        """CREATE TABLE IF NOT EXISTS statement with NOT NULL and PRIMARY KEY constraints."""
+        parts = []
+        for c in self.columns:
+            not_null = " NOT NULL" if (not c.nullable or c.name in self.primary_key) else ""
+            parts.append(f'    "{c.name}" {c.dtype}{not_null}')
+        if self.primary_key:
+            parts.append(f"    PRIMARY KEY ({', '.join(self.primary_key)})")
+        body = ",\n".join(parts)
+        return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} (\n{body}\n)"
+
+
+SCHEMAS: dict[str, str] = {
+    "core": "Clean source data: prices, electricity, the AI-event catalog and the ticker universe.",
+    "marts": "Impact tables computed from core: abnormal returns, CARs, group tests, electricity impact.",
+    "ops": "Bookkeeping: schema version, runs, load log, warnings and data-quality results.",
+}
+
+TABLES: dict[str, Table] = {}
+
+
+def register(table: Table) -> Table:
+    """Add a table to the registry (idempotent for the identical definition)."""
+    existing = TABLES.get(table.qualified_name)
+    if existing is not None and existing != table:
+        raise ValueError(f"table {table.qualified_name} registered twice with different definitions")
+    TABLES[table.qualified_name] = table
+    return table
+
+
+def table(qualified_name: str) -> Table:
+    """Look up a registered table by `schema.name`."""
+    _load_all()
+    return TABLES[qualified_name]
+
+
+def all_tables() -> list[Table]:
+    """Every registered table, in schema then registration order."""
+    _load_all()
+    order = list(SCHEMAS)
+    return sorted(TABLES.values(), key=lambda t: order.index(t.schema))
+
+
+def _load_all() -> None:
+    """Import every table module so their register() calls have run."""
+    from warehouse import tables  # noqa: F401  (import for side effect)

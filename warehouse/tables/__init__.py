@@ -1,0 +1,3 @@
+"""Table definitions, one module per domain; importing this package registers them all."""
+
+from warehouse.tables import core, marts, ops  # noqa: F401

@@ -1,0 +1,80 @@
+"""core.*: clean source data (prices, the event catalog, the ticker universe)."""
+
+from __future__ import annotations
+
+from warehouse.registry import Column, Table, register
+
+AI_EVENTS = register(
+    Table(
+        schema="core",
+        name="ai_events",
+        description=(
+            "Curated catalog of dated AI-efficiency, AI-demand and policy events (from "
+            "warehouse/seeds/ai_events.csv). event_date is the day of first public information; the event "
+            "study's day 0 is the first trading day on or after it."
+        ),
+        primary_key=("event_id",),
+        columns=(
+            Column("event_id", "VARCHAR", "Stable short identifier, e.g. deepseek_r1"),
+            Column("event_date", "DATE", "Calendar date of first public information (US Eastern)", nullable=False),
+            Column("name", "VARCHAR", "Short human-readable name", nullable=False),
+            Column(
+                "category",
+                "VARCHAR",
+                "efficiency (AI gets cheaper per unit), demand (more AI compute or power bought), or policy",
+                nullable=False,
+            ),
+            Column("description", "VARCHAR", "What happened, with figures where known", nullable=False),
+            Column("source_url", "VARCHAR", "Where the event and its date are reported", nullable=False),
+        ),
+    )
+)
+
+UNIVERSE = register(
+    Table(
+        schema="core",
+        name="universe",
+        description=(
+            "Tickers studied, their group and the benchmark their market model regresses on "
+            "(from warehouse/seeds/universe.csv)."
+        ),
+        primary_key=("ticker",),
+        columns=(
+            Column("ticker", "VARCHAR", "Yahoo Finance symbol"),
+            Column("name", "VARCHAR", "Company or fund name", nullable=False),
+            Column("group", "VARCHAR", "Peer group, e.g. independent_power, regulated_utilities", nullable=False),
+            Column("benchmark", "VARCHAR", "Ticker of the market index used as the market return", nullable=False),
+        ),
+    )
+)
+
+PRICES_DAILY = register(
+    Table(
+        schema="core",
+        name="prices_daily",
+        description=(
+            "Daily prices per ticker and exchange trading date. adj_close is adjusted for splits and "
+            "dividends and drives all returns; where a source gives only one close it is stored in both "
+            "close and adj_close."
+        ),
+        primary_key=("ticker", "date"),
+        columns=(
+            Column("ticker", "VARCHAR", "Yahoo Finance symbol"),
+            Column("date", "DATE", "Exchange trading date (local to the listing exchange)"),
+            Column("open", "DOUBLE", "Opening price, unadjusted", unit="currency of listing"),
+            Column("high", "DOUBLE", "Session high, unadjusted", unit="currency of listing"),
+            Column("low", "DOUBLE", "Session low, unadjusted", unit="currency of listing"),
+            Column("close", "DOUBLE", "Closing price, unadjusted (or as the source gives it)", unit="currency of listing"),
+            Column(
+                "adj_close",
+                "DOUBLE",
+                "Close adjusted for splits and dividends; returns are computed from it",
+                unit="currency of listing",
+                nullable=False,
+            ),
+            Column("volume", "BIGINT", "Shares traded", unit="shares"),
+            Column("source", "VARCHAR", "Where the row came from: csv:<file> or yfinance", nullable=False),
+            Column("loaded_at", "TIMESTAMPTZ", "When this row was last inserted or changed", nullable=False),
+        ),
+    )
+)
