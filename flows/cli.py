@@ -1,0 +1,219 @@
+"""The `jevons` command line: run the pipeline, query the warehouse, list its tables.
+
+User mistakes (a bad seed row, a bad price file, a bad argument) print one clear message and exit with code 2;
+source and warehouse failures exit with 1; neither prints a traceback (set JEVONS_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from warehouse.errors import JevonsError, JevonsInputError
+
+
+def _prefect_defaults() -> None:
+    """Make the ephemeral Prefect API work offline from any directory (same values as prefect.toml)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not Path("prefect.toml").exists():
+        os.environ.setdefault("PREFECT_HOME", str(Path.home() / ".jevons" / "prefect"))
+
+
+app = typer.Typer(
+    name="jevons",
+    help="Measure what AI-efficiency shocks do to energy markets: prices and EIA data in, impact tables out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+WarehouseOpt = Annotated[
+    str | None,
+    typer.Option("--warehouse", "-w", help="DuckDB file (default $JEVONS_WAREHOUSE or data/jevons.duckdb)"),
+]
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """An ISO date argument, or a JevonsInputError naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise JevonsInputError(f"{option}: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def check_range(start: date | None, end: date | None, today: date | None = None) -> None:
+    """Reject start after end and dates in the future."""
+    today = today or date.today()
+    for name, value in (("--start", start), ("--end", end)):
+        if value is not None and value > today:
+            raise JevonsInputError(f"{name}: {value} is in the future (today is {today})")
+    if start is not None and end is not None and start > end:
+        raise JevonsInputError(f"--start {start} is after --end {end}")
+
+
+def _pct(value: Any) -> str:
+    return "" if value is None else f"{value * 100:+.2f}%"
+
+
+def print_summary(summary: Any) -> None:
+    """Rows loaded per table, warnings, and the headline event's largest day-0 abnormal moves."""
+    console.print(f"[bold]jevons run {summary.run_id}[/bold] → {summary.warehouse} ({summary.status})")
+    loads = RichTable("table", "rows in", "inserted", "updated", "deleted", title="Loads")
+    for lr in summary.loads:
+        loads.add_row(lr.table, str(lr.rows_in), str(lr.inserted), str(lr.updated), str(lr.deleted))
+    console.print(loads)
+    if summary.rejected_rows:
+        console.print(f"[yellow]{summary.rejected_rows} source rows rejected (see ops.warnings)[/yellow]")
+    if summary.warnings:
+        by_code: dict[str, list[str]] = {}
+        for w in summary.warnings:
+            by_code.setdefault(w.code, []).append(w.subject)
+        console.print(
+            f'[yellow]{len(summary.warnings)} warnings[/yellow] (details: jevons sql "SELECT * FROM ops.warnings"):'
+        )
+        for code, subjects in sorted(by_code.items()):
+            shown = ", ".join(subjects[:8]) + (f" … (+{len(subjects) - 8})" if len(subjects) > 8 else "")
+            console.print(f"  {code}: {shown}")
+    if summary.headline_event:
+        moves = RichTable(
+            "ticker",
+            "group",
+            "raw return",
+            "abnormal",
+            "t",
+            "p",
+            title=f"Largest day-0 abnormal moves: {summary.headline_event} "
+            f"(day 0 = {summary.headline_moves[0]['day0']})",
+        )
+        for m in summary.headline_moves:
+            moves.add_row(
+                m["ticker"],
+                m["group"],
+                _pct(m["raw_return"]),
+                _pct(m["car"]),
+                f"{m['car_t']:.2f}",
+                f"{m['p_value']:.4f}",
+            )
+        console.print(moves)
+    else:
+        console.print("No event has day-0 results yet (see marts.event_skips).")
+
+
+@app.command()
+def run(
+    prices_from: Annotated[
+        Path | None, typer.Option("--prices-from", help="Folder of TICKER.csv price files (Date, Adj Close or Close)")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    start: Annotated[str | None, typer.Option(help="First price date to load (YYYY-MM-DD)")] = None,
+    end: Annotated[str | None, typer.Option(help="Last price date to load (YYYY-MM-DD)")] = None,
+    events: Annotated[
+        Path | None, typer.Option(help="Event catalog CSV (default warehouse/seeds/ai_events.csv)")
+    ] = None,
+    universe: Annotated[Path | None, typer.Option(help="Universe CSV (default warehouse/seeds/universe.csv)")] = None,
+) -> None:
+    """Run the daily pipeline once: load prices and seeds, compute the event study, publish the warehouse."""
+    start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
+    check_range(start_d, end_d)
+    from flows.daily import daily
+
+    summary = daily(
+        prices_from=str(prices_from) if prices_from else None,
+        warehouse=warehouse,
+        start=start_d,
+        end=end_d,
+        events_csv=str(events) if events else None,
+        universe_csv=str(universe) if universe else None,
+    )
+    print_summary(summary)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One read-only SQL statement (SELECT, DESCRIBE, SHOW, ...)")],
+    warehouse: WarehouseOpt = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format")] = OutputFormat.table,
+    limit: Annotated[int, typer.Option(help="Rows shown in table format")] = 200,
+) -> None:
+    """Run ad hoc SQL against the published warehouse, read-only."""
+    from warehouse.query import run_read_only_query
+
+    frame = run_read_only_query(warehouse, query)
+    if fmt is OutputFormat.csv:
+        sys.stdout.write(frame.write_csv())
+    elif fmt is OutputFormat.json:
+        sys.stdout.write(frame.write_json() + "\n")
+    else:
+        out = RichTable(*frame.columns, title=f"{frame.height} rows")
+        for row in frame.head(limit).iter_rows():
+            out.add_row(*["" if v is None else str(v) for v in row])
+        console.print(out)
+        if frame.height > limit:
+            console.print(f"({frame.height - limit} more rows; use --limit or --format csv)")
+
+
+@app.command()
+def tables(
+    warehouse: WarehouseOpt = None,
+    columns: Annotated[bool, typer.Option("--columns", help="Also list every column with its comment")] = False,
+) -> None:
+    """List the warehouse's tables with their descriptions (from the DuckDB comments)."""
+    from warehouse.query import describe_tables
+
+    tbls, cols = describe_tables(warehouse)
+    out = RichTable("table", "rows", "description", title="jevons warehouse")
+    for r in tbls.iter_rows(named=True):
+        out.add_row(r["table"], str(r["rows"]), r["description"] or "")
+    console.print(out)
+    if columns:
+        col_table = RichTable("table", "column", "type", "description")
+        for r in cols.iter_rows(named=True):
+            col_table.add_row(r["table"], r["column"], r["type"], r["description"] or "")
+        console.print(col_table)
+
+
+def main() -> None:
+    """Console-script entry point: friendly errors, exit 2 for user mistakes."""
+    _prefect_defaults()
+    try:
+        app(standalone_mode=False)
+    except JevonsError as exc:
+        if os.environ.get("JEVONS_DEBUG"):
+            raise
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise SystemExit(exc.exit_code) from None
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        err_console.print("aborted")
+        raise SystemExit(1) from None
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""The `daily` Prefect flow: seeds and prices in, impact tables out, published atomically.
+
+Reads top to bottom: validate the seeds (before anything is written) → extract prices → open a staging copy
+of the warehouse → load core tables (keyed upserts, one transaction each, logged) → compute returns and the
+event study in polars → sync the marts → record warnings and the run → publish (atomic rename). Any failure
+discards the staging copy, so the published warehouse stays exactly as it was, and the failure is recorded in
+ops.runs by a separate small publication.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from transforms.event_study import EventStudyConfig, EventStudyResult, run_event_study
+from transforms.returns import daily_returns
+
+from flows.sources.base import SourceResult, SourceWarning
+from flows.sources.csv_prices import CsvPriceSource
+from warehouse import seeds
+from warehouse.connection import resolve_path, staged_writer
+from warehouse.errors import JevonsError, JevonsInputError
+from warehouse.load import LoadResult, record_run, record_warnings, sync, upsert
+from warehouse.tables.core import AI_EVENTS, PRICES_DAILY, UNIVERSE
+from warehouse.tables.marts import ABNORMAL_RETURNS, EVENT_IMPACT, EVENT_SKIPS
+
+FLOW_NAME = "daily"
+
+
+@dataclass
+class RunSummary:
+    """What a run did, printed by the CLI and stored (as JSON) in ops.runs.summary_json."""
+
+    run_id: str
+    warehouse: str
+    status: str = "completed"
+    loads: list[LoadResult] = field(default_factory=list)
+    warnings: list[SourceWarning] = field(default_factory=list)
+    rejected_rows: int = 0
+    headline_event: str | None = None
+    headline_moves: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "loads": [vars(lr) for lr in self.loads],
+            "warnings": len(self.warnings),
+            "rejected_rows": self.rejected_rows,
+            "headline_event": self.headline_event,
+            "headline_moves": self.headline_moves,
+        }
+
+
+def _no_retry_on_user_error(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry only what a retry can fix: never a bad file or bad argument."""
+    try:
+        state.result()
+    except JevonsInputError:
+        return False
+    except Exception:
+        return True
+    return True
+
+
+@task(name="read-seeds", cache_policy=NO_CACHE)
+def read_seed_files(events_csv: Path, universe_csv: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Validate both seed files completely before the warehouse is touched."""
+    return seeds.read_events(events_csv), seeds.read_universe(universe_csv)
+
+
+@task(
+    name="extract-prices",
+    retries=3,
+    retry_delay_seconds=[2, 5, 15],
+    retry_condition_fn=_no_retry_on_user_error,
+    cache_policy=NO_CACHE,
+)
+def extract_prices(prices_from: str | None, tickers: list[str], start: date | None, end: date | None) -> SourceResult:
+    """Prices from the CSV directory when given, else from the live source."""
+    if prices_from is None:
+        raise JevonsInputError("no price source: pass --prices-from DIR (a folder of TICKER.csv files)")
+    return CsvPriceSource(prices_from).fetch(tickers, start, end)
+
+
+@task(name="load-core", cache_policy=NO_CACHE)
+def load_core(
+    con: duckdb.DuckDBPyConnection, run_id: str, events: pl.DataFrame, universe: pl.DataFrame, prices: SourceResult
+) -> list[LoadResult]:
+    """Keyed loads of the catalog (synced: a row deleted from a seed leaves the table) and the prices."""
+    frame = prices.frames["core.prices_daily"]
+    return [
+        sync(con, AI_EVENTS, events, run_id=run_id, source="seeds"),
+        sync(con, UNIVERSE, universe, run_id=run_id, source="seeds"),
+        upsert(con, PRICES_DAILY, frame, run_id=run_id, source=prices.source),
+    ]
+
+
+@task(name="compute-event-study", cache_policy=NO_CACHE)
+def compute_event_study(con: duckdb.DuckDBPyConnection, config: EventStudyConfig) -> EventStudyResult:
+    """Returns and the market-model event study over every catalog event and universe ticker."""
+    prices = con.sql("SELECT ticker, date, adj_close FROM core.prices_daily").pl()
+    events = con.sql(f"SELECT * FROM {AI_EVENTS.qualified_name}").pl()
+    universe = con.sql(f"SELECT * FROM {UNIVERSE.qualified_name}").pl()
+    return run_event_study(daily_returns(prices), events, universe, config)
+
+
+@task(name="write-marts", cache_policy=NO_CACHE)
+def write_marts(con: duckdb.DuckDBPyConnection, run_id: str, result: EventStudyResult) -> list[LoadResult]:
+    """Make the marts equal the fresh computation, touching only rows that changed."""
+    return [
+        sync(con, ABNORMAL_RETURNS, result.abnormal_returns, run_id=run_id, source="transform"),
+        sync(con, EVENT_IMPACT, result.event_impact, run_id=run_id, source="transform"),
+        sync(con, EVENT_SKIPS, result.skips, run_id=run_id, source="transform"),
+    ]
+
+
+def headline(event_impact: pl.DataFrame, n: int = 5) -> tuple[str | None, list[dict[str, Any]]]:
+    """The most recent event with day-0 results and its n largest absolute day-0 abnormal returns."""
+    day0 = event_impact.filter(
+        (pl.col("window_start") == 0) & (pl.col("window_end") == 0) & pl.col("car").is_not_null()
+    )
+    if day0.is_empty():
+        return None, []
+    latest = day0.sort(["day0", "event_id"]).row(-1, named=True)["event_id"]
+    moves = (
+        day0.filter(pl.col("event_id") == latest)
+        .sort(pl.col("car").abs(), descending=True)
+        .head(n)
+        .select("event_id", "day0", "ticker", "group", "raw_return", "car", "car_t", "p_value")
+    )
+    return str(latest), moves.to_dicts()
+
+
+def _run_id() -> str:
+    current = flow_run.get_id()
+    return str(current) if current else uuid.uuid4().hex
+
+
+def _run_name() -> str:
+    return f"{FLOW_NAME}-{datetime.now(UTC).date().isoformat()}"
+
+
+def record_failure(
+    path: Path, run_id: str, started: datetime, parameters: dict[str, Any], error: BaseException
+) -> None:
+    """Record a failed run in ops.runs with a separate small publication; never masks the original error."""
+    try:
+        with staged_writer(path, lock_wait_s=5) as con:
+            record_run(
+                con,
+                run_id=run_id,
+                flow=FLOW_NAME,
+                started_at=started,
+                status="failed",
+                parameters=parameters,
+                summary={"error": f"{type(error).__name__}: {error}"},
+            )
+    except Exception as exc:  # the original error matters more than the bookkeeping
+        get_run_logger().warning("could not record the failed run in ops.runs: %s", exc)
+
+
+@flow(name=FLOW_NAME, flow_run_name=_run_name, log_prints=False)
+def daily(
+    prices_from: str | None = None,
+    warehouse: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    events_csv: str | None = None,
+    universe_csv: str | None = None,
+) -> RunSummary:
+    """Load seeds and prices, compute the event study, publish the warehouse; returns the run summary."""
+    logger = get_run_logger()
+    path = resolve_path(warehouse)
+    run_id = _run_id()
+    started = datetime.now(UTC)
+    parameters = {
+        "prices_from": prices_from,
+        "warehouse": str(path),
+        "start": start,
+        "end": end,
+        "events_csv": events_csv,
+        "universe_csv": universe_csv,
+    }
+    summary = RunSummary(run_id=run_id, warehouse=str(path))
+
+    events, universe = read_seed_files(
+        Path(events_csv) if events_csv else seeds.EVENTS_CSV,
+        Path(universe_csv) if universe_csv else seeds.UNIVERSE_CSV,
+    )
+    tickers = universe["ticker"].to_list()
+    try:
+        prices = extract_prices(prices_from, tickers, start, end)
+        summary.warnings.extend(prices.warnings)
+        summary.rejected_rows += prices.rejected_rows
+        logger.info(
+            "prices: %d rows for %d tickers from %s; %d warnings",
+            prices.frames["core.prices_daily"].height,
+            prices.frames["core.prices_daily"]["ticker"].n_unique(),
+            prices.source,
+            len(prices.warnings),
+        )
+        with staged_writer(path) as con:
+            summary.loads.extend(load_core(con, run_id, events, universe, prices))
+            result = compute_event_study(con, EventStudyConfig())
+            summary.loads.extend(write_marts(con, run_id, result))
+            summary.warnings.extend(
+                SourceWarning("event_study", f"{r['event_id']}/{r['ticker']}", r["reason_code"], r["reason"])
+                for r in result.skips.iter_rows(named=True)
+            )
+            summary.warnings.extend(
+                SourceWarning("event_study", r["subject"], r["code"], r["message"])
+                for r in result.warnings.iter_rows(named=True)
+            )
+            summary.headline_event, summary.headline_moves = headline(result.event_impact)
+            summary.status = "completed_with_warnings" if summary.warnings else "completed"
+            record_warnings(con, run_id, ((w.stage, w.subject, w.code, w.message) for w in summary.warnings))
+            record_run(
+                con,
+                run_id=run_id,
+                flow=FLOW_NAME,
+                started_at=started,
+                status=summary.status,
+                parameters=parameters,
+                summary=summary.to_json(),
+            )
+    except JevonsError as exc:
+        record_failure(path, run_id, started, parameters, exc)
+        raise
+    for lr in summary.loads:
+        logger.info(
+            "%s: %d in, %d inserted, %d updated, %d deleted", lr.table, lr.rows_in, lr.inserted, lr.updated, lr.deleted
+        )
+    logger.info("published %s (%s, %d warnings)", path, summary.status, len(summary.warnings))
+    return summary

@@ -1,0 +1,281 @@
+"""Keyed upserts from polars frames (Arrow handoff), one transaction per load, each in ops.load_log.
+
+`upsert` inserts new keys and updates changed rows (an unchanged row is left alone, so `loaded_at` only moves
+when a value really changed and re-running a day reports 0 inserted, 0 updated). `sync` is an upsert that also
+deletes the keys the new frame no longer has (within an optional scope), which is how derived marts and
+restated histories are replaced without rewriting identical rows.
+
+This module and `warehouse.migrations` are the only code that writes SQL. Identifiers come from the table
+registry; every value travels as a parameter or as an Arrow table, never formatted into SQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from warehouse.registry import Table
+from warehouse.tables.ops import LOAD_LOG, RUNS, WARNINGS
+
+AUTO_COLUMNS = ("loaded_at",)
+"""Columns the load fills itself (with now()) when the frame does not carry them."""
+
+_view_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load did to one table."""
+
+    table: str
+    rows_in: int
+    inserted: int
+    updated: int
+    deleted: int
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated + self.deleted
+
+
+class LoadError(ValueError):
+    """A frame that does not fit its table (programming error, not user input)."""
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def _check_frame(table: Table, frame: pl.DataFrame) -> list[str]:
+    """Columns to write (the table's, minus auto-filled ones absent); rejects unknown or missing columns."""
+    frame_cols = set(frame.columns)
+    unknown = frame_cols - set(table.column_names)
+    if unknown:
+        raise LoadError(f"{table.qualified_name}: frame has columns not in the table: {sorted(unknown)}")
+    missing = [c for c in table.column_names if c not in frame_cols and c not in AUTO_COLUMNS]
+    if missing:
+        raise LoadError(f"{table.qualified_name}: frame lacks columns {missing}")
+    if table.primary_key and frame.height:
+        dup = frame.select(table.primary_key).is_duplicated()
+        if dup.any():
+            first = frame.filter(dup).select(table.primary_key).row(0)
+            raise LoadError(f"{table.qualified_name}: {int(dup.sum())} rows share a primary key, e.g. {first}")
+    return [c for c in table.column_names if c in frame_cols]
+
+
+def _merge_sql(table: Table, view: str, cols: list[str]) -> str:
+    key = table.primary_key
+    on = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in key)
+    value_cols = [c for c in cols if c not in key]
+    auto = [c for c in AUTO_COLUMNS if c in table.column_names and c not in cols]
+    insert_cols = cols + auto
+    insert_vals = [f"s.{_q(c)}" for c in cols] + ["now()" for _ in auto]
+    sql = f"MERGE INTO {table.qualified_name} AS t USING {view} AS s ON ({on}) "
+    if value_cols:
+        differs = " OR ".join(f"t.{_q(c)} IS DISTINCT FROM s.{_q(c)}" for c in value_cols)
+        sets = ", ".join([f"{_q(c)} = s.{_q(c)}" for c in value_cols] + [f"{_q(c)} = now()" for c in auto])
+        sql += f"WHEN MATCHED AND ({differs}) THEN UPDATE SET {sets} "
+    sql += (
+        f"WHEN NOT MATCHED THEN INSERT ({', '.join(_q(c) for c in insert_cols)}) "
+        f"VALUES ({', '.join(insert_vals)}) RETURNING merge_action"
+    )
+    return sql
+
+
+def _count_actions(result: Any) -> dict[str, int]:
+    arrow = result.arrow()
+    if isinstance(arrow, pa.RecordBatchReader):
+        arrow = arrow.read_all()
+    if arrow.num_rows == 0:
+        return {}
+    counts = pc.value_counts(arrow.column(0))
+    return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
+
+
+def _apply(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    frame: pl.DataFrame,
+    delete_missing: bool,
+    scope: Mapping[str, Sequence[Any]] | None,
+) -> LoadResult:
+    if not table.primary_key:
+        raise LoadError(f"{table.qualified_name} has no primary key: keyed loads need one")
+    cols = _check_frame(table, frame)
+    view = f"_jevons_src_{next(_view_counter)}"
+    con.register(view, frame.select(cols).to_arrow())
+    try:
+        counts = _count_actions(con.sql(_merge_sql(table, view, cols))) if frame.height else {}
+        deleted = 0
+        if delete_missing:
+            match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in table.primary_key)
+            where = [f"NOT EXISTS (SELECT 1 FROM {view} AS s WHERE {match})"]
+            params: list[Any] = []
+            for column, values in (scope or {}).items():
+                table.column(column)  # raises for an unknown column
+                where.append(f"t.{_q(column)} IN (SELECT unnest(?))")
+                params.append(list(values))
+            rows = con.execute(
+                f"DELETE FROM {table.qualified_name} AS t WHERE {' AND '.join(where)}", params
+            ).fetchall()
+            deleted = int(rows[0][0]) if rows else 0
+    finally:
+        # In an aborted transaction unregister fails too; the uniquely named view is then simply left behind.
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(view)
+    return LoadResult(
+        table=table.qualified_name,
+        rows_in=frame.height,
+        inserted=counts.get("INSERT", 0),
+        updated=counts.get("UPDATE", 0),
+        deleted=deleted,
+    )
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    frame: pl.DataFrame,
+    *,
+    run_id: str,
+    source: str,
+    delete_missing: bool = False,
+    scope: Mapping[str, Sequence[Any]] | None = None,
+    message: str | None = None,
+) -> LoadResult:
+    """Upsert `frame` into `table` (and, with delete_missing, drop keys it lacks) in one transaction.
+
+    The load and its ops.load_log row commit together; on any error the transaction rolls back and the
+    error propagates (the flow records the failed run).
+    """
+    started = datetime.now(UTC)
+    con.begin()
+    try:
+        result = _apply(con, table, frame, delete_missing, scope)
+        _log(con, run_id, source, result, started, "ok", message)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return result
+
+
+def upsert(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    frame: pl.DataFrame,
+    *,
+    run_id: str,
+    source: str,
+    message: str | None = None,
+) -> LoadResult:
+    """Insert new keys, update changed rows; never deletes."""
+    return load(con, table, frame, run_id=run_id, source=source, message=message)
+
+
+def sync(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    frame: pl.DataFrame,
+    *,
+    run_id: str,
+    source: str,
+    scope: Mapping[str, Sequence[Any]] | None = None,
+    message: str | None = None,
+) -> LoadResult:
+    """Make `table` (or the rows of it within `scope`) hold exactly `frame`, touching only what differs."""
+    return load(con, table, frame, run_id=run_id, source=source, delete_missing=True, scope=scope, message=message)
+
+
+def _log(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    source: str,
+    result: LoadResult,
+    started: datetime,
+    status: str,
+    message: str | None,
+) -> None:
+    con.execute(
+        f"INSERT INTO {LOAD_LOG.qualified_name} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+        [
+            uuid.uuid4().hex,
+            run_id,
+            source,
+            result.table,
+            result.rows_in,
+            result.inserted,
+            result.updated,
+            result.deleted,
+            started,
+            status,
+            message,
+        ],
+    )
+
+
+def record_warnings(con: duckdb.DuckDBPyConnection, run_id: str, warnings: Iterable[tuple[str, str, str, str]]) -> int:
+    """Write (stage, subject, code, message) warnings for a run; duplicates within a run collapse."""
+    rows = list(dict.fromkeys(warnings))
+    if not rows:
+        return 0
+    frame = pl.DataFrame(rows, schema=["stage", "subject", "code", "message"], orient="row").unique(
+        subset=["stage", "subject", "code"], keep="first", maintain_order=True
+    )
+    frame = frame.with_columns(pl.lit(run_id).alias("run_id"), pl.lit(datetime.now(UTC)).alias("recorded_at")).select(
+        WARNINGS.column_names
+    )
+    upsert(con, WARNINGS, frame, run_id=run_id, source="pipeline")
+    return frame.height
+
+
+def record_run(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    flow: str,
+    started_at: datetime,
+    status: str,
+    parameters: Mapping[str, Any],
+    summary: Mapping[str, Any] | None,
+    finished: bool = True,
+) -> None:
+    """Insert or update the run's row in ops.runs (parameters must hold no secrets)."""
+    frame = pl.DataFrame(
+        {
+            "run_id": [run_id],
+            "flow": [flow],
+            "started_at": [started_at],
+            "finished_at": [datetime.now(UTC) if finished else None],
+            "status": [status],
+            "parameters_json": [json.dumps(parameters, default=str, sort_keys=True)],
+            "summary_json": [json.dumps(summary, default=str, sort_keys=True) if summary else None],
+        },
+        schema={
+            "run_id": pl.String,
+            "flow": pl.String,
+            "started_at": pl.Datetime("us", "UTC"),
+            "finished_at": pl.Datetime("us", "UTC"),
+            "status": pl.String,
+            "parameters_json": pl.String,
+            "summary_json": pl.String,
+        },
+    )
+    con.begin()
+    try:
+        _apply(con, RUNS, frame, delete_missing=False, scope=None)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise

@@ -1,0 +1,92 @@
+"""Versioned schema migrations, applied in order when the warehouse is opened read-write.
+
+Migration N creates every registry table whose `introduced_in == N` (DDL derived from the registry) and then
+runs its own extra SQL (views, ALTERs). `ops.schema_version` records each applied version, so re-opening an
+up-to-date warehouse is a no-op. Table and column comments are rewritten from the registry whenever a
+migration runs, so `duckdb_tables()` / `duckdb_columns()` always explain the current schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from warehouse.registry import SCHEMAS, all_tables
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: tables registered with introduced_in == version, then `sql`, then `apply`."""
+
+    version: int
+    description: str
+    sql: tuple[str, ...] = ()
+    apply: Callable[[duckdb.DuckDBPyConnection], None] | None = field(default=None, compare=False)
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "foundation: core prices, events, universe; marts event study; ops run bookkeeping"),
+]
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Highest applied migration, 0 for an empty database."""
+    exists = con.sql(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'schema_version'"
+    ).fetchall()[0][0]
+    if not exists:
+        return 0
+    row = con.sql("SELECT coalesce(max(version), 0) FROM ops.schema_version").fetchall()[0]
+    return int(row[0])
+
+
+def latest_version() -> int:
+    return max(m.version for m in MIGRATIONS)
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply pending migrations, each in its own transaction; returns the versions applied."""
+    applied: list[int] = []
+    have = current_version(con)
+    for migration in sorted(MIGRATIONS, key=lambda m: m.version):
+        if migration.version <= have:
+            continue
+        con.begin()
+        try:
+            for schema in SCHEMAS:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            for tbl in all_tables():
+                if tbl.introduced_in == migration.version:
+                    con.execute(tbl.ddl())
+            for statement in migration.sql:
+                con.execute(statement)
+            if migration.apply is not None:
+                migration.apply(con)
+            con.execute(
+                "INSERT INTO ops.schema_version VALUES (?, ?, now())",
+                [migration.version, migration.description],
+            )
+            write_comments(con)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        applied.append(migration.version)
+    return applied
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def write_comments(con: duckdb.DuckDBPyConnection) -> None:
+    """COMMENT ON every schema's tables and columns from the registry (texts are code constants)."""
+    existing = {(r[0], r[1]) for r in con.sql("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+    for tbl in all_tables():
+        if (tbl.schema, tbl.name) not in existing:
+            continue
+        con.execute(f"COMMENT ON TABLE {tbl.qualified_name} IS {_quote(tbl.description)}")
+        for col in tbl.columns:
+            con.execute(f'COMMENT ON COLUMN {tbl.qualified_name}."{col.name}" IS {_quote(col.comment())}')
