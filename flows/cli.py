@@ -128,6 +128,11 @@ def run(
     """Run the daily pipeline once: load prices and seeds, compute the event study, publish the warehouse."""
     start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
     check_range(start_d, end_d)
+    # Validate the seeds before Prefect starts: a bad row fails in a second, naming file, line and field.
+    from warehouse import seeds
+
+    seeds.read_events(events or seeds.EVENTS_CSV)
+    seeds.read_universe(universe or seeds.UNIVERSE_CSV)
     from flows.daily import daily
 
     summary = daily(
