@@ -56,7 +56,7 @@ def read_price_file(path: Path) -> tuple[pl.DataFrame, int]:
     if raw.height == 0:
         raise PriceFileError(path, "file has a header but no rows")
 
-    value_cols = {"adj_close": adj_col or close_col, "close": close_col or adj_col}
+    value_cols: dict[str, str] = {"adj_close": adj_col or close_col or "", "close": close_col or adj_col or ""}
     for name, wanted in _OPTIONAL.items():
         found = _find_column(raw.columns, wanted)
         if found is not None:
@@ -106,9 +106,9 @@ def read_price_file(path: Path) -> tuple[pl.DataFrame, int]:
         raise PriceFileError(path, f"duplicate date {when} (lines {lines[0]} and {lines[1]})", line=lines[1])
 
     frame = typed.drop("_line").with_columns(pl.lit(ticker).alias("ticker"), pl.lit(f"csv:{path.name}").alias("source"))
-    for name, dtype in PRICE_COLUMNS.items():
+    for name, price_dtype in PRICE_COLUMNS.items():
         if name not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
+            frame = frame.with_columns(pl.lit(None, dtype=price_dtype).alias(name))
     return frame.select([pl.col(n).cast(t) for n, t in PRICE_COLUMNS.items()]).sort("date"), dropped
 
 
