@@ -195,6 +195,8 @@ def drop_unfinished_bars(frame: pl.DataFrame, now: datetime, settle: timedelta =
     tickers = frame["ticker"].unique()
     keys = [exchange_key(t) for t in tickers.to_list()]  # one per ticker, not per row
     limits = {k: final_through(EXCHANGES.get(k) if k is not None else None, now, settle) for k in set(keys)}
+    if len(set(limits.values())) == 1:  # one cutoff for all (the usual case): a plain filter, no join
+        return frame.filter(pl.col("date") <= next(iter(limits.values())))
     cutoff = pl.DataFrame(
         {"ticker": tickers, "_final_through": [limits[k] for k in keys]},
         schema={"ticker": pl.String(), "_final_through": pl.Date()},
@@ -272,14 +274,27 @@ def wide_to_long(frame: pd.DataFrame | None, tickers: Sequence[str]) -> tuple[pl
     return prices.cast(RAW_SCHEMA), actions.cast(ACTION_COLUMNS).sort("ticker", "date", "kind")
 
 
+def _sorted_by_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` ordered by (ticker, date), sorting only when needed (yfinance chunks arrive ordered)."""
+    prev_ticker, prev_date = pl.col("ticker").shift(1), pl.col("date").shift(1)
+    in_order = (pl.col("ticker") > prev_ticker) | ((pl.col("ticker") == prev_ticker) & (pl.col("date") >= prev_date))
+    if frame.height < 2 or frame.select(in_order.fill_null(True).all()).item():
+        return frame
+    return frame.sort("ticker", "date", maintain_order=True)
+
+
 def validate_prices(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(clean PRICE_COLUMNS rows, rejected counts per ticker and reason).
 
     A row is rejected when close or adj_close is missing or NaN, any price is non-finite or not positive,
     volume is negative, or its (ticker, date) already appeared (the first occurrence is kept, as yfinance
-    itself does). Missing open/high/low/volume alone are not garbage: they are stored as NULL.
+    itself does). Missing open/high/low/volume alone are not garbage: they are stored as NULL. Duplicates
+    are found by comparing neighbours in key order, which is linear; a hash or window over millions of
+    rows would cost more than the rest of the load.
     """
     price_cols = ["open", "high", "low", "close", "adj_close"]
+    ordered = _sorted_by_key(raw)
+    duplicate = (pl.col("ticker") == pl.col("ticker").shift(1)) & (pl.col("date") == pl.col("date").shift(1))
     is_missing = {c: pl.col(c).is_null() | pl.col(c).is_nan() for c in price_cols}
     reason = (
         pl.when(is_missing["close"] | is_missing["adj_close"])
@@ -290,11 +305,11 @@ def validate_prices(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .then(pl.lit("non_positive_price"))
         .when((pl.col("volume") < 0).fill_null(False))
         .then(pl.lit("negative_volume"))
-        .when(pl.int_range(pl.len()).over("ticker", "date") > 0)
+        .when(duplicate.fill_null(False))
         .then(pl.lit("duplicate_date"))
         .otherwise(pl.lit(None, pl.String))
     )
-    checked = raw.with_columns(reason.alias("_reject"))
+    checked = ordered.with_columns(reason.alias("_reject"))
     rejected = (
         checked.filter(pl.col("_reject").is_not_null())
         .group_by("ticker", "_reject")
@@ -312,7 +327,7 @@ def validate_prices(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.col("volume").fill_nan(None).round(0).cast(pl.Int64).alias("volume"),
         pl.lit(SOURCE_NAME).alias("source"),
     )
-    return clean.cast(pl.Schema(PRICE_COLUMNS)).sort("ticker", "date"), rejected
+    return clean.cast(pl.Schema(PRICE_COLUMNS)), rejected
 
 
 # --------------------------------------------------------------------------------------------------------------
