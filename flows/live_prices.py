@@ -23,6 +23,7 @@ the error is raised.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,6 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from prefect import flow, get_run_logger
 
 from flows.sources.base import SourceResult, SourceWarning
 from flows.sources.yfinance_prices import ACTION_COLUMNS, STAGE, YFinanceConfig, YFinancePriceSource
@@ -45,6 +45,8 @@ from warehouse.tables.core import PRICES_DAILY
 from warehouse.tables.prices_live import CORPORATE_ACTIONS
 
 BACKFILL_FLOW = "backfill"
+
+log = logging.getLogger(__name__)
 
 LAST_LOADED_SCHEMA = pl.Schema(
     {
@@ -325,7 +327,6 @@ class BackfillSummary:
         }
 
 
-@flow(name=BACKFILL_FLOW, log_prints=False)
 def backfill(
     start: date,
     end: date | None = None,
@@ -337,6 +338,9 @@ def backfill(
 ) -> BackfillSummary:
     """Load [start, end] for `tickers` (default: the universe) chunk by chunk into one staged publication.
 
+    A plain function rather than a Prefect flow: it is run by hand, and the progress callback it reports
+    through could not travel as a flow parameter. It is recorded in ops.runs with flow = 'backfill'.
+
     Each chunk is fetched (with restatement checks against what is stored) and loaded in its own
     transactions. If Yahoo fails mid-way, the finished chunks are published, the run is recorded as failed
     naming the tickers not loaded, and the JevonsSourceError is raised. `progress(done, total)` counts tickers.
@@ -345,7 +349,6 @@ def backfill(
         raise JevonsInputError(f"--chunk-size must be at least 1, got {chunk_size}")
     if end is not None and start > end:
         raise JevonsInputError(f"--start {start} is after --end {end}")
-    logger = get_run_logger()
     names = (
         tickers or seeds.read_universe(Path(universe_csv) if universe_csv else seeds.UNIVERSE_CSV)["ticker"].to_list()
     )
@@ -381,7 +384,7 @@ def backfill(
             done += len(chunk)
             if progress is not None:
                 progress(done, len(names))
-            logger.info("backfill chunk %d/%d: %d tickers", k, len(chunks), len(chunk))
+            log.info("backfill chunk %d/%d: %d tickers", k, len(chunks), len(chunk))
         summary.status = "failed" if failure else ("completed_with_warnings" if summary.warnings else "completed")
         record_warnings(con, run_id, ((w.stage, w.subject, w.code, w.message) for w in summary.warnings))
         record_run(

@@ -263,7 +263,24 @@ def test_rate_limit_that_persists_fails_only_that_ticker(replay: YahooReplay, re
     assert len(sleeps) == 2 and 1.0 <= sleeps[0] <= 3.0 and 2.0 <= sleeps[1] <= 6.0
 
 
-def test_dns_failure_is_a_failed_run(replay: YahooReplay) -> None:
+class _WarmTzCache:
+    """yfinance's timezone cache as on a machine that has fetched these tickers before (no probe request)."""
+
+    def lookup(self, ticker: str) -> str:
+        return "America/New_York"
+
+    def store(self, ticker: str, tz: str | None) -> None:
+        pass
+
+
+@pytest.mark.parametrize("tz_cache", ["cold", "warm"])
+def test_dns_failure_is_a_failed_run(replay: YahooReplay, monkeypatch: pytest.MonkeyPatch, tz_cache: str) -> None:
+    # With a warm timezone cache yfinance's hidden-exception path reports a DNS failure as "possibly
+    # delisted; no price data found"; the source must still name the real cause.
+    if tz_cache == "warm":
+        import yfinance.cache as yf_cache
+
+        monkeypatch.setattr(yf_cache._TzCacheManager, "_tz_cache", _WarmTzCache())
     replay.dns_down = True
     sleeps = Sleeps()
     with pytest.raises(JevonsSourceError, match=r"^Yahoo Finance unreachable: .*Failed to resolve"):
