@@ -213,7 +213,8 @@ def daily(
             summary.loads.extend(write_marts(con, run_id, result))
             summary.warnings.extend(
                 SourceWarning("event_study", f"{r['event_id']}/{r['ticker']}", r["reason_code"], r["reason"])
-                for r in result.skips.iter_rows(named=True)
+                # no_prices repeats the source's ticker_missing warning once per event: leave it to marts.event_skips
+                for r in result.skips.filter(pl.col("reason_code") != "no_prices").iter_rows(named=True)
             )
             summary.warnings.extend(
                 SourceWarning("event_study", r["subject"], r["code"], r["message"])

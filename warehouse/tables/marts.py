@@ -73,7 +73,7 @@ EVENT_SKIPS = register(
         columns=(
             Column("event_id", "VARCHAR", "core.ai_events.event_id"),
             Column("ticker", "VARCHAR", "core.universe ticker ('*' when the whole event is skipped)"),
-            Column("reason_code", "VARCHAR", "no_trading_day_after_event, too_few_estimation_days, no_event_window_data, no_benchmark", nullable=False),
+            Column("reason_code", "VARCHAR", "no_trading_day_after_event, no_prices, no_benchmark, too_few_estimation_days, no_event_window_data", nullable=False),
             Column("reason", "VARCHAR", "Human-readable explanation with the figures", nullable=False),
         ),
     )
