@@ -23,6 +23,7 @@ from prefect.runtime import flow_run
 from transforms.event_study import EventStudyConfig, EventStudyResult, run_event_study
 from transforms.returns import daily_returns
 
+from flows.live_prices import LivePriceResult, extract_for_daily, load_live_prices
 from flows.sources.base import SourceResult, SourceWarning
 from flows.sources.csv_prices import CsvPriceSource
 from warehouse import seeds
@@ -83,10 +84,13 @@ def read_seed_files(events_csv: Path, universe_csv: Path) -> tuple[pl.DataFrame,
     retry_condition_fn=_no_retry_on_user_error,
     cache_policy=NO_CACHE,
 )
-def extract_prices(prices_from: str | None, tickers: list[str], start: date | None, end: date | None) -> SourceResult:
-    """Prices from the CSV directory when given, else from the live source."""
+def extract_prices(
+    prices_from: str | None, tickers: list[str], start: date | None, end: date | None, warehouse: str | None = None
+) -> SourceResult:
+    """Prices from the CSV directory when given, else live from Yahoo Finance, incrementally from what the
+    published warehouse holds (flows.live_prices)."""
     if prices_from is None:
-        raise JevonsInputError("no price source: pass --prices-from DIR (a folder of TICKER.csv files)")
+        return extract_for_daily(warehouse, tickers, start, end)
     return CsvPriceSource(prices_from).fetch(tickers, start, end)
 
 
@@ -96,11 +100,13 @@ def load_core(
 ) -> list[LoadResult]:
     """Keyed loads of the catalog (synced: a row deleted from a seed leaves the table) and the prices."""
     frame = prices.frames["core.prices_daily"]
-    return [
+    seeded = [
         sync(con, AI_EVENTS, events, run_id=run_id, source="seeds"),
         sync(con, UNIVERSE, universe, run_id=run_id, source="seeds"),
-        upsert(con, PRICES_DAILY, frame, run_id=run_id, source=prices.source),
     ]
+    if isinstance(prices, LivePriceResult):  # prices + corporate actions; restated histories replaced
+        return seeded + load_live_prices(con, run_id, prices)
+    return [*seeded, upsert(con, PRICES_DAILY, frame, run_id=run_id, source=prices.source)]
 
 
 @task(name="compute-event-study", cache_policy=NO_CACHE)
@@ -197,7 +203,7 @@ def daily(
     )
     tickers = universe["ticker"].to_list()
     try:
-        prices = extract_prices(prices_from, tickers, start, end)
+        prices = extract_prices(prices_from, tickers, start, end, str(path))
         summary.warnings.extend(prices.warnings)
         summary.rejected_rows += prices.rejected_rows
         logger.info(

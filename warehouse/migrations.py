@@ -28,6 +28,7 @@ class Migration:
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "foundation: core prices, events, universe; marts event study; ops run bookkeeping"),
+    Migration(2, "live prices: core.corporate_actions (dividends, splits, capital gains from Yahoo Finance)"),
 ]
 
 
