@@ -29,6 +29,7 @@ class Migration:
 MIGRATIONS: list[Migration] = [
     Migration(1, "foundation: core prices, events, universe; marts event study; ops run bookkeeping"),
     Migration(2, "live prices: core.corporate_actions (dividends, splits, capital gains from Yahoo Finance)"),
+    Migration(3, "electricity: EIA hourly demand, monthly retail sales; marts daily demand, impact, jevons check"),
 ]
 
 
