@@ -146,6 +146,25 @@ def run(
     print_summary(summary)
 
 
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option(help="First date to load (YYYY-MM-DD)")],
+    end: Annotated[str | None, typer.Option(help="Last date to load (YYYY-MM-DD, default: today)")] = None,
+    tickers: Annotated[
+        list[str] | None, typer.Option(help="Tickers, repeated or comma-separated (default: the universe)")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Tickers per chunk", min=1)] = 100,
+) -> None:
+    """Load live daily prices (Yahoo Finance) for a date range, chunk by chunk, with a progress bar."""
+    start_d, end_d = parse_date(start, "--start") or date.min, parse_date(end, "--end")
+    check_range(start_d, end_d)
+    from flows.live_prices import backfill_with_progress
+
+    names = [t for item in tickers or [] for t in item.split(",") if t.strip()] or None
+    backfill_with_progress(start_d, end_d, names, warehouse, chunk_size, console)
+
+
 class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"

@@ -33,6 +33,9 @@ from typing import Any
 
 import duckdb
 import polars as pl
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
 
 from flows.sources.base import SourceResult, SourceWarning
 from flows.sources.yfinance_prices import ACTION_COLUMNS, STAGE, YFinanceConfig, YFinancePriceSource
@@ -403,4 +406,46 @@ def backfill(
             f"published; re-run with --tickers {','.join(summary.not_loaded[:20])}"
             f"{' …' if len(summary.not_loaded) > 20 else ''} to finish."
         ) from failure
+    return summary
+
+
+def backfill_with_progress(
+    start: date,
+    end: date | None,
+    tickers: list[str] | None,
+    warehouse: str | None,
+    chunk_size: int,
+    console: Console,
+) -> BackfillSummary:
+    """`jevons backfill`: run `backfill` under a rich progress bar, then print what was loaded and warned."""
+    with Progress(
+        TextColumn("backfill {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("tickers"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task_id = bar.add_task(f"{start} → {end or 'today'}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task_id, completed=done, total=total)
+
+        summary = backfill(start, end, tickers, warehouse, chunk_size=chunk_size, progress=advance)
+    loads = RichTable("table", "rows in", "inserted", "updated", "deleted", title=f"Backfill {summary.run_id}")
+    totals: dict[str, list[int]] = {}
+    for lr in summary.loads:
+        row = totals.setdefault(lr.table, [0, 0, 0, 0])
+        for i, v in enumerate((lr.rows_in, lr.inserted, lr.updated, lr.deleted)):
+            row[i] += v
+    for table, (rows_in, ins, upd, dele) in totals.items():
+        loads.add_row(table, str(rows_in), str(ins), str(upd), str(dele))
+    console.print(loads)
+    if summary.warnings:
+        console.print(
+            f"[yellow]{len(summary.warnings)} warnings[/yellow]: "
+            + ", ".join(sorted({f"{w.subject} ({w.code})" for w in summary.warnings})[:20])
+        )
+    console.print(f"{summary.warehouse}: {summary.status}")
     return summary

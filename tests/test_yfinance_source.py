@@ -37,6 +37,7 @@ from flows.sources.yfinance_prices import (
     validate_prices,
     wide_to_long,
 )
+from tests import test_end_to_end as foundation_e2e
 from tests.yahoo_replay import (
     Listing,
     YahooReplay,
@@ -593,3 +594,153 @@ def test_group_starts_merges_close_start_dates() -> None:
         (date(2026, 7, 20), ["B"]),
         (date(2026, 7, 27), ["A", "D"]),
     ]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# jevons backfill, and the daily flow on the replayed live source
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _factory(now: datetime, history_start: date = HISTORY, **config: object) -> object:
+    def make(config_: YFinanceConfig | None = None) -> YFinancePriceSource:
+        return make_source(now, history_start=history_start, **config)
+
+    return make
+
+
+def test_backfill_chunks_with_progress(
+    replay: YahooReplay, real_prices_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.live_prices as live
+
+    for t in ("CEG", "VST", "SO", "NRG", "TLN"):
+        serve(replay, real_prices_dir, t, date(2026, 8, 3))
+    monkeypatch.setattr(live, "make_source", _factory(AFTER_CLOSE))
+    seen: list[tuple[int, int]] = []
+    wh = tmp_path / "w.duckdb"
+    summary = live.backfill(
+        date(2026, 3, 2),
+        date(2026, 6, 30),
+        ["CEG", "VST", "SO", "NRG", "TLN"],
+        str(wh),
+        chunk_size=2,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+    assert (summary.status, summary.chunks_done, summary.chunks_total) == ("completed", 3, 3)
+    ro = duckdb.connect(str(wh), read_only=True)
+    span = ro.sql("SELECT min(date), max(date), count(DISTINCT ticker) FROM core.prices_daily").fetchall()
+    runs = ro.sql("SELECT flow, status FROM ops.runs").fetchall()
+    ro.close()
+    assert span == [(date(2026, 3, 2), date(2026, 6, 30), 5)]
+    assert runs == [("backfill", "completed")]
+
+
+def test_backfill_failure_midway_keeps_finished_chunks(
+    replay: YahooReplay, real_prices_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.live_prices as live
+
+    for t in ("CEG", "VST", "SO", "NRG"):
+        serve(replay, real_prices_dir, t, date(2026, 8, 3))
+    replay.fail("SO", *[requests.exceptions.ConnectionError("Failed to resolve 'query2.finance.yahoo.com'")] * 50)
+    monkeypatch.setattr(live, "make_source", _factory(AFTER_CLOSE))
+    wh = tmp_path / "w.duckdb"
+    with pytest.raises(JevonsSourceError, match=r"backfill stopped at chunk 2 of 2: Yahoo Finance unreachable") as err:
+        live.backfill(date(2026, 3, 2), None, ["CEG", "VST", "SO", "NRG"], str(wh), chunk_size=2)
+    assert "re-run with --tickers SO,NRG" in str(err.value)
+    ro = duckdb.connect(str(wh), read_only=True)
+    tickers = ro.sql("SELECT DISTINCT ticker FROM core.prices_daily ORDER BY 1").fetchall()
+    runs = ro.sql("SELECT flow, status FROM ops.runs").fetchall()
+    not_loaded = ro.sql("SELECT subject FROM ops.warnings WHERE code = 'backfill_not_loaded' ORDER BY 1").fetchall()
+    ro.close()
+    assert tickers == [("CEG",), ("VST",)]  # the finished chunk is published
+    assert runs == [("backfill", "failed")]
+    assert not_loaded == [("NRG",), ("SO",)]
+
+
+def test_cli_backfill_shows_progress_and_totals(
+    replay: YahooReplay, real_prices_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    import flows.live_prices as live
+    from flows.cli import app
+
+    for t in ("CEG", "VST", "SO"):
+        serve(replay, real_prices_dir, t, date(2026, 8, 3))
+    monkeypatch.setattr(live, "make_source", _factory(AFTER_CLOSE))
+    wh = tmp_path / "w.duckdb"
+    args = ["backfill", "--start", "2026-06-01", "--end", "2026-06-30", "--tickers", "CEG,VST", "--tickers", "SO"]
+    out = CliRunner().invoke(app, [*args, "--chunk-size", "2", "-w", str(wh)], terminal_width=160)
+    assert out.exit_code == 0, out.output
+    assert "3/3" in out.output and "core.prices_daily" in out.output and "completed" in out.output
+    ro = duckdb.connect(str(wh), read_only=True)
+    assert ro.sql("SELECT count(DISTINCT ticker), max(date) FROM core.prices_daily").fetchall() == [
+        (3, date(2026, 6, 30))
+    ]
+    ro.close()
+
+
+def test_daily_run_with_yahoo_unreachable_fails_loudly(
+    replay: YahooReplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.daily as daily_flow
+    import flows.live_prices as live
+
+    replay.dns_down = True
+    monkeypatch.setattr(live, "make_source", _factory(AFTER_CLOSE, max_attempts=2))
+    monkeypatch.setattr(daily_flow, "extract_prices", daily_flow.extract_prices.with_options(retries=0))
+    wh = tmp_path / "w.duckdb"
+    with pytest.raises(JevonsSourceError, match=r"^Yahoo Finance unreachable: .*Failed to resolve"):
+        daily_flow.daily(warehouse=str(wh))
+    ro = duckdb.connect(str(wh), read_only=True)
+    runs = ro.sql("SELECT status, summary_json FROM ops.runs").fetchall()
+    prices_rows = ro.sql("SELECT count(*) FROM core.prices_daily").fetchall()
+    ro.close()
+    assert len(runs) == 1 and runs[0][0] == "failed" and "Yahoo Finance unreachable" in runs[0][1]
+    assert prices_rows == [(0,)]
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory: pytest.TempPathFactory, real_prices_dir: Path) -> Iterator[tuple[Path, object, object]]:
+    """The foundation's end-to-end run, twice, with prices from the replayed live source instead of CSV files.
+
+    Every real close file is served as Yahoo chart data; the universe's other tickers get Yahoo's 404.
+    """
+    import flows.live_prices as live
+    from flows.daily import daily
+
+    wh = tmp_path_factory.mktemp("e2e_live") / "jevons.duckdb"
+    gen = isolate_yfinance()
+    next(gen)
+    rep = YahooReplay()
+    for path in sorted(real_prices_dir.glob("*.csv")):
+        rep.add(path.stem, chart_result(path.stem, bars_from_closes(read_real_closes(real_prices_dir, path.stem))))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rm, pytest.MonkeyPatch.context() as mp:
+        rep.install(rm)
+        mp.setattr(live, "make_source", _factory(AFTER_CLOSE, history_start=date(2015, 1, 1)))
+        first = daily(warehouse=str(wh))
+        second = daily(warehouse=str(wh))
+        yield wh, first, second
+    with pytest.raises(StopIteration):
+        next(gen)
+
+
+def test_replayed_run_loaded_live_prices(real_run: tuple[Path, object, object]) -> None:
+    wh = real_run[0]
+    ro = duckdb.connect(str(wh), read_only=True)
+    sources = ro.sql("SELECT DISTINCT source FROM core.prices_daily").fetchall()
+    first_date = ro.sql("SELECT min(date) FROM core.prices_daily").fetchall()
+    ro.close()
+    assert sources == [("yfinance",)]
+    assert first_date == [(date(2015, 1, 2),)]  # the configured history start, first session of 2015
+
+
+# The foundation's end-to-end assertions, collected again here: pytest resolves their `real_run` fixture from
+# this module, so they check the run above, whose prices came through yfinance from the replay.
+test_replayed_deepseek_selloff_day0 = foundation_e2e.test_deepseek_selloff_day0
+test_replayed_three_mile_island_deal = foundation_e2e.test_three_mile_island_deal
+test_replayed_rerun_is_idempotent = foundation_e2e.test_rerun_is_idempotent
+test_replayed_missing_tickers_are_warnings = foundation_e2e.test_missing_universe_tickers_are_recorded_warnings
+test_replayed_summary_headline = foundation_e2e.test_summary_headline
