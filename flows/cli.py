@@ -133,6 +133,11 @@ def run(
 
     seeds.read_events(events or seeds.EVENTS_CSV)
     seeds.read_universe(universe or seeds.UNIVERSE_CSV)
+    if prices_from is not None:
+        # Same for the price files (a cheap read): a bad file is one clear message, not a failed-task traceback.
+        from flows.sources.csv_prices import CsvPriceSource
+
+        CsvPriceSource(prices_from).validate()
     from flows.daily import daily
 
     summary = daily(
@@ -215,28 +220,34 @@ def tables(
         console.print(col_table)
 
 
-def main() -> None:
-    """Console-script entry point: friendly errors, exit 2 for user mistakes."""
+def run_cli(argv: list[str] | None = None) -> int:
+    """Run the CLI on argv and return the exit code: friendly errors, 2 for user mistakes, no tracebacks."""
     _prefect_defaults()
     try:
-        app(standalone_mode=False)
+        app(args=argv, standalone_mode=False)
     except JevonsError as exc:
         if os.environ.get("JEVONS_DEBUG"):
             raise
         err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise SystemExit(exc.exit_code) from None
+        return exc.exit_code
     except typer.Exit as exc:
-        raise SystemExit(exc.exit_code) from None
+        return int(exc.exit_code)
     except typer.Abort:
         err_console.print("aborted")
-        raise SystemExit(1) from None
-    except Exception as exc:  # click usage errors carry their own exit code
+        return 1
+    except Exception as exc:
         import click
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, click.ClickException):  # usage errors carry their own exit code (2)
             exc.show()
-            raise SystemExit(exc.exit_code) from None
+            return int(exc.exit_code)
         raise
+    return 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    raise SystemExit(run_cli())
 
 
 if __name__ == "__main__":

@@ -130,6 +130,11 @@ class CsvPriceSource:
             raise PriceFileError(self.directory, "no .csv files in the price directory")
         return found
 
+    def validate(self) -> None:
+        """Parse every file, raising PriceFileError for the first malformed one (nothing is kept)."""
+        for path in self.files():
+            read_price_file(path)
+
     def fetch(self, tickers: list[str], start: date | None = None, end: date | None = None) -> SourceResult:
         """Read every CSV in the directory (universe or not), filtered to [start, end]."""
         frames: list[pl.DataFrame] = []
