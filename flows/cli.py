@@ -124,6 +124,14 @@ def run(
         Path | None, typer.Option(help="Event catalog CSV (default warehouse/seeds/ai_events.csv)")
     ] = None,
     universe: Annotated[Path | None, typer.Option(help="Universe CSV (default warehouse/seeds/universe.csv)")] = None,
+    require_electricity: Annotated[
+        bool,
+        typer.Option(
+            "--require-electricity",
+            help="Fail when there is no valid EIA key ($EIA_API_KEY or Prefect Secret 'eia-api-key') instead of "
+            "skipping the electricity stage with a warning",
+        ),
+    ] = False,
 ) -> None:
     """Run the daily pipeline once: load prices and seeds, compute the event study, publish the warehouse."""
     start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
@@ -147,6 +155,7 @@ def run(
         end=end_d,
         events_csv=str(events) if events else None,
         universe_csv=str(universe) if universe else None,
+        require_electricity=require_electricity,
     )
     print_summary(summary)
 

@@ -20,12 +20,13 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from transforms.event_study import EventStudyConfig, EventStudyResult, run_event_study
-from transforms.returns import daily_returns
 
+from flows import electricity
 from flows.live_prices import LivePriceResult, extract_for_daily, load_live_prices
 from flows.sources.base import SourceResult, SourceWarning
 from flows.sources.csv_prices import CsvPriceSource
+from transforms.event_study import EventStudyConfig, EventStudyResult, run_event_study
+from transforms.returns import daily_returns
 from warehouse import seeds
 from warehouse.connection import resolve_path, staged_writer
 from warehouse.errors import JevonsError, JevonsInputError
@@ -92,6 +93,30 @@ def extract_prices(
     if prices_from is None:
         return extract_for_daily(warehouse, tickers, start, end)
     return CsvPriceSource(prices_from).fetch(tickers, start, end)
+
+
+@task(
+    name="extract-electricity",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=_no_retry_on_user_error,
+    cache_policy=NO_CACHE,
+)
+def extract_electricity(warehouse: str, require: bool) -> SourceResult:
+    """EIA hourly demand and retail sales, incrementally (flows.electricity); without an EIA key, an empty
+    result carrying a no_api_key warning, or an error under --require-electricity."""
+    return electricity.extract_for_daily(warehouse, require=require)
+
+
+@task(name="electricity", cache_policy=NO_CACHE)
+def load_electricity_and_marts(
+    con: duckdb.DuckDBPyConnection, run_id: str, eia: SourceResult
+) -> tuple[list[LoadResult], list[SourceWarning]]:
+    """Load the fetched EIA rows, then recompute the electricity marts (after the event study: the Jevons
+    check reads marts.event_impact)."""
+    loads = electricity.load_electricity(con, run_id, eia)
+    marts = electricity.compute_electricity_marts(con)
+    return loads + electricity.write_electricity_marts(con, run_id, marts), marts.warnings
 
 
 @task(name="load-core", cache_policy=NO_CACHE)
@@ -181,6 +206,7 @@ def daily(
     end: date | None = None,
     events_csv: str | None = None,
     universe_csv: str | None = None,
+    require_electricity: bool = False,
 ) -> RunSummary:
     """Load seeds and prices, compute the event study, publish the warehouse; returns the run summary."""
     logger = get_run_logger()
@@ -194,6 +220,7 @@ def daily(
         "end": end,
         "events_csv": events_csv,
         "universe_csv": universe_csv,
+        "require_electricity": require_electricity,
     }
     summary = RunSummary(run_id=run_id, warehouse=str(path))
 
@@ -213,6 +240,9 @@ def daily(
             prices.source,
             len(prices.warnings),
         )
+        eia = extract_electricity(str(path), require_electricity)
+        summary.warnings.extend(eia.warnings)
+        summary.rejected_rows += eia.rejected_rows
         with staged_writer(path) as con:
             summary.loads.extend(load_core(con, run_id, events, universe, prices))
             result = compute_event_study(con, EventStudyConfig())
@@ -226,6 +256,9 @@ def daily(
                 SourceWarning("event_study", r["subject"], r["code"], r["message"])
                 for r in result.warnings.iter_rows(named=True)
             )
+            electricity_loads, electricity_warnings = load_electricity_and_marts(con, run_id, eia)
+            summary.loads.extend(electricity_loads)
+            summary.warnings.extend(electricity_warnings)
             summary.headline_event, summary.headline_moves = headline(result.event_impact)
             summary.status = "completed_with_warnings" if summary.warnings else "completed"
             record_warnings(con, run_id, ((w.stage, w.subject, w.code, w.message) for w in summary.warnings))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -39,6 +40,7 @@ from transforms.electricity import (
     jevons_check,
     unknown_time_zones,
 )
+from warehouse.connection import connect_read_only, resolve_path
 from warehouse.load import LoadResult, sync, upsert
 from warehouse.tables.electricity import (
     DEMAND_DAILY,
@@ -72,13 +74,37 @@ def no_key_warning() -> SourceWarning:
     )
 
 
-def read_last_loaded(con: duckdb.DuckDBPyConnection) -> LastLoaded:
-    """Latest loaded hour per (respondent, subba) and month per state: where the incremental fetch resumes."""
+def read_last_loaded(con: duckdb.DuckDBPyConnection | None) -> LastLoaded:
+    """Latest loaded hour per (respondent, subba) and month per state: where the incremental fetch resumes.
+
+    An absent warehouse (None) or one from before migration 3 has loaded nothing yet.
+    """
+    if con is None:
+        return LastLoaded()
+    present = {
+        f"{schema}.{name}"
+        for schema, name in con.sql("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()
+    }
+    if not {DEMAND_HOURLY.qualified_name, RETAIL_SALES_MONTHLY.qualified_name} <= present:
+        return LastLoaded()
     hourly = con.sql(
         f"SELECT respondent, subba, max(period_utc) FROM {DEMAND_HOURLY.qualified_name} GROUP BY respondent, subba"
     ).fetchall()
     monthly = con.sql(f"SELECT state, max(month) FROM {RETAIL_SALES_MONTHLY.qualified_name} GROUP BY state").fetchall()
     return LastLoaded(hourly={(r, s): ts for r, s, ts in hourly}, monthly={s: m for s, m in monthly})
+
+
+def extract_for_daily(warehouse: str | Path | None, require: bool = False) -> SourceResult:
+    """The daily flow's EIA extract: where to resume from the published warehouse (read-only, closed before
+    any request is sent, so the network never holds it open), then the fetch."""
+    path = resolve_path(warehouse)
+    con = connect_read_only(path) if path.exists() else None
+    try:
+        last = read_last_loaded(con)
+    finally:
+        if con is not None:
+            con.close()
+    return extract_electricity(last, require=require)
 
 
 def extract_electricity(
@@ -89,7 +115,7 @@ def extract_electricity(
     require: bool = False,
     config: EiaConfig | None = None,
     api_key: str | None = None,
-    client_factory: Callable[[str], EiaClient] = EiaClient,
+    client_factory: Callable[[str], EiaClient] | None = None,
 ) -> SourceResult:
     """Fetch EIA data; without a usable key, an empty result whose warning says why the stage was skipped.
 
@@ -103,7 +129,7 @@ def extract_electricity(
                 f"'{SECRET_BLOCK}'; a free key is at https://www.eia.gov/opendata/register.php)"
             )
         return SourceResult(source="eia", frames={}, warnings=[no_key_warning()])
-    source = EiaSource(client_factory(key), config)
+    source = EiaSource((client_factory or EiaClient)(key), config)
     try:
         return source.fetch(last, start=start, end=end)
     except EiaApiKeyError as exc:
