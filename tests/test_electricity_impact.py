@@ -175,6 +175,24 @@ def test_weekday_balance_and_holidays_do_not_tilt_the_mean() -> None:
     assert holed_row["growth_change_pp"] == pytest.approx(0.0, abs=1e-9)
 
 
+def test_coverage_counts_holidays_as_not_expected() -> None:
+    """28 days holding July 4 expect 27 observations; 22 (80%, rounded up) still make a mean, 21 do not."""
+    days = pl.date_range(date(2023, 1, 1), date(2024, 12, 31), "1d", eager=True)
+    daily = pl.DataFrame({"respondent": "PJM", "subba": "", "type": "D", "date_local": days,
+                          "time_zone": "America/New_York", "value_mwh": 24_000.0, "hours_reported": 24,
+                          "hours_in_day": 24}).cast({"hours_reported": pl.Int32, "hours_in_day": pl.Int32})
+    events = events_frame(("e", date(2024, 7, 25), "efficiency"))  # before window 06-27..07-24
+    gone = [date(2024, 6, 27), date(2024, 6, 28), date(2024, 7, 1), date(2024, 7, 2), date(2024, 7, 3)]
+
+    def before(dropped: list[date]) -> tuple[float | None, int]:
+        frame = electricity_impact(daily.filter(~pl.col("date_local").is_in(dropped)), NO_MONTHLY, events)
+        row = frame.filter(pl.col("window_length") == 28).row(0, named=True)
+        return row["mean_before_mwh"], row["n_before"]
+
+    assert before(gone) == (24_000.0, 22)
+    assert before([*gone, date(2024, 7, 8)]) == (None, 21)
+
+
 def test_short_coverage_and_unfinished_windows() -> None:
     hourly = hourly_series("US48", START, simulated_demand(START, N_HOURS, None, 0.0))
     daily = hourly_to_local_daily(hourly)
@@ -285,3 +303,14 @@ def test_jevons_check_without_stock_impact_or_events() -> None:
     check = jevons_check(empty_impact, empty_event_impact, events)
     assert check.height == 1 and check["market_reaction"][0] == "no_stock_data"
     assert jevons_check(empty_impact, empty_event_impact, events.clear()).is_empty()
+
+
+def test_every_default_region_has_a_time_zone() -> None:
+    from flows.sources.eia import DEFAULT_RESPONDENTS, DEFAULT_SUB_BAS
+    from transforms.electricity import time_zone_for
+
+    zones = {r: time_zone_for(r, "") for r in DEFAULT_RESPONDENTS}
+    zones |= {f"{p}/{s}": time_zone_for(p, s) for p, s in DEFAULT_SUB_BAS}
+    assert None not in zones.values(), zones
+    assert zones["ERCO"] == "America/Chicago" and zones["PJM/DOM"] == "America/New_York"
+    assert zones["CISO"] == "America/Los_Angeles"
