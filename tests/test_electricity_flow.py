@@ -110,7 +110,8 @@ def test_daily_flow_with_electricity(
     try:
         assert con.sql("SELECT max(version) FROM ops.schema_version").fetchall()[0][0] >= 3
         daily_rows = con.sql(
-            "SELECT respondent, subba, time_zone, count(*) FROM marts.electricity_demand_daily GROUP BY ALL ORDER BY 1, 2"
+            "SELECT respondent, subba, time_zone, count(*) FROM marts.electricity_demand_daily "
+            "GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
         assert [(r, s, tz) for r, s, tz, _ in daily_rows] == [
             ("ERCO", "", "America/Chicago"), ("PJM", "DOM", "America/New_York"), ("US48", "", "America/New_York")]
