@@ -22,8 +22,6 @@ from typing import Any
 
 import duckdb
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from warehouse.registry import Table
 from warehouse.tables.ops import LOAD_LOG, RUNS, WARNINGS
@@ -88,19 +86,13 @@ def _merge_sql(table: Table, view: str, cols: list[str]) -> str:
         sql += f"WHEN MATCHED AND ({differs}) THEN UPDATE SET {sets} "
     sql += (
         f"WHEN NOT MATCHED THEN INSERT ({', '.join(_q(c) for c in insert_cols)}) "
-        f"VALUES ({', '.join(insert_vals)}) RETURNING merge_action"
+        f"VALUES ({', '.join(insert_vals)})"
     )
     return sql
 
 
-def _count_actions(result: Any) -> dict[str, int]:
-    arrow = result.arrow()
-    if isinstance(arrow, pa.RecordBatchReader):
-        arrow = arrow.read_all()
-    if arrow.num_rows == 0:
-        return {}
-    counts = pc.value_counts(arrow.column(0))
-    return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
+def _row_count(con: duckdb.DuckDBPyConnection, table: Table) -> int:
+    return int(con.sql(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0])
 
 
 def _apply(
@@ -116,7 +108,14 @@ def _apply(
     view = f"_jevons_src_{next(_view_counter)}"
     con.register(view, frame.select(cols).to_arrow())
     try:
-        counts = _count_actions(con.sql(_merge_sql(table, view, cols))) if frame.height else {}
+        counts: dict[str, int] = {}
+        if frame.height:
+            # MERGE reports rows affected (inserts + updates); the row-count difference splits them. Cheaper
+            # than RETURNING merge_action, which materialises one value per row.
+            before = _row_count(con, table)
+            affected = int(con.execute(_merge_sql(table, view, cols)).fetchall()[0][0])
+            inserted = _row_count(con, table) - before
+            counts = {"INSERT": inserted, "UPDATE": affected - inserted}
         deleted = 0
         if delete_missing:
             match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in table.primary_key)
