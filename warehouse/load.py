@@ -91,6 +91,14 @@ def _merge_sql(table: Table, view: str, cols: list[str]) -> str:
     return sql
 
 
+def _insert_sql(table: Table, view: str, cols: list[str]) -> str:
+    """Plain INSERT for an empty table (a first load): no key can match, so no MERGE join is needed."""
+    auto = [c for c in AUTO_COLUMNS if c in table.column_names and c not in cols]
+    names = ", ".join(_q(c) for c in cols + auto)
+    values = ", ".join([_q(c) for c in cols] + ["now()" for _ in auto])
+    return f"INSERT INTO {table.qualified_name} ({names}) SELECT {values} FROM {view}"
+
+
 def _row_count(con: duckdb.DuckDBPyConnection, table: Table) -> int:
     return int(con.sql(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0])
 
@@ -113,7 +121,8 @@ def _apply(
             # MERGE reports rows affected (inserts + updates); the row-count difference splits them. Cheaper
             # than RETURNING merge_action, which materialises one value per row.
             before = _row_count(con, table)
-            affected = int(con.execute(_merge_sql(table, view, cols)).fetchall()[0][0])
+            sql = _insert_sql(table, view, cols) if before == 0 else _merge_sql(table, view, cols)
+            affected = int(con.execute(sql).fetchall()[0][0])
             inserted = _row_count(con, table) - before
             counts = {"INSERT": inserted, "UPDATE": affected - inserted}
         deleted = 0
