@@ -39,6 +39,9 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
     introduced_in: int = 1
+    index_key: bool = True
+    """False: the key is enforced by the loader (duplicate check + keyed MERGE), not by a DuckDB PRIMARY KEY
+    index, whose in-memory ART costs triple the load time on tens of millions of rows."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -61,7 +64,7 @@ class Table:
         for c in self.columns:
             not_null = " NOT NULL" if (not c.nullable or c.name in self.primary_key) else ""
             parts.append(f'    "{c.name}" {c.dtype}{not_null}')
-        if self.primary_key:
+        if self.primary_key and self.index_key:
             parts.append(f"    PRIMARY KEY ({', '.join(self.primary_key)})")
         body = ",\n".join(parts)
         return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} (\n{body}\n)"

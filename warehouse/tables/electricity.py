@@ -10,32 +10,15 @@ Two choices analysts should know about:
   every frame plus a keyed MERGE), not by a DuckDB PRIMARY KEY index. DuckDB maintains such a key as an
   in-memory ART index; on 12 M hourly rows it tripled the load time (about 7 s to 17 s) and added about a
   gigabyte of memory, while a single writer (the run lock) already guarantees the loader is the only path in.
-  `UnindexedKeyTable` emits the DDL without the constraint; the registry still records the key.
+  `index_key=False` emits the DDL without the constraint; the registry still records the key.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from warehouse.registry import Column, Table, register
 
-
-@dataclass(frozen=True)
-class UnindexedKeyTable(Table):
-    """A table whose key is declared in the registry and enforced by the loader, not by a DuckDB index."""
-
-    def ddl(self) -> str:
-        """CREATE TABLE with NOT NULL on the key columns but no PRIMARY KEY clause (see module docstring)."""
-        parts = []
-        for c in self.columns:
-            not_null = " NOT NULL" if (not c.nullable or c.name in self.primary_key) else ""
-            parts.append(f'    "{c.name}" {c.dtype}{not_null}')
-        body = ",\n".join(parts)
-        return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} (\n{body}\n)"
-
-
 DEMAND_HOURLY = register(
-    UnindexedKeyTable(
+    Table(
         schema="core",
         name="electricity_demand_hourly",
         description=(
@@ -48,6 +31,7 @@ DEMAND_HOURLY = register(
         ),
         primary_key=("respondent", "subba", "period_utc", "type"),
         introduced_in=3,
+        index_key=False,
         columns=(
             Column("respondent", "VARCHAR", "EIA balancing-authority code, e.g. PJM, ERCO, US48 (the parent BA for sub-BA rows)"),
             Column("subba", "VARCHAR", "EIA sub-BA code (e.g. DOM, Dominion) or '' for balancing-authority-level rows"),
