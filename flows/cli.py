@@ -229,11 +229,63 @@ def tables(
         console.print(col_table)
 
 
+@app.command()
+def serve(
+    cron: Annotated[str, typer.Option(help="Cron schedule of the daily run")] = "30 6 * * *",
+    timezone: Annotated[str, typer.Option(help="IANA time zone of the schedule")] = "UTC",
+    prices_from: Annotated[
+        Path | None, typer.Option("--prices-from", help="Run the schedule on a CSV folder instead of Yahoo Finance")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Serve the `daily` (scheduled) and `backfill` deployments until stopped (Ctrl-C)."""
+    from flows.deployments import serve_deployments, validate_schedule
+
+    validate_schedule(cron, timezone)
+    serve_deployments(cron, timezone, str(prices_from.resolve()) if prices_from else None, warehouse)
+
+
+@app.command()
+def status(
+    warehouse: WarehouseOpt = None,
+    max_stale_days: Annotated[
+        int, typer.Option("--max-stale-days", help="Business days a source may lag before it is stale", min=0)
+    ] = 5,
+) -> None:
+    """Freshness per source, the last run, row counts, open warnings; exit 1 when stale or failed."""
+    from warehouse.status import read_status
+
+    st = read_status(warehouse, max_stale_days=max_stale_days)
+    console.print(f"[bold]jevons status[/bold] {st.warehouse} (expected data through {st.expected_session})")
+    fresh = RichTable("source", "table", "last loaded", "stale", title="Freshness")
+    for f in st.freshness:
+        fresh.add_row(f.source, f.table_name, str(f.last), "[red]yes[/red]" if f.stale else "no")
+    console.print(fresh)
+    if st.last_run:
+        r = st.last_run
+        console.print(
+            f"Last run {r['run_id']} ({r['flow']}): {r['status']}, started {r['started_at']}, "
+            f"finished {r['finished_at']}" + (f" — {r['error']}" if r.get("error") else "")
+        )
+    counts = RichTable("table", "rows", title="Row counts")
+    for name, n in st.row_counts.items():
+        counts.add_row(name, str(n))
+    console.print(counts)
+    if st.open_warnings:
+        console.print("Warnings of the last run: " + ", ".join(f"{c} ({n})" for c, n in st.open_warnings.items()))
+    for problem in st.problems:
+        err_console.print(f"[red]problem:[/red] {problem}", highlight=False, soft_wrap=True)
+    if st.exit_code:
+        raise typer.Exit(st.exit_code)
+    console.print("[green]healthy[/green]")
+
+
 def run_cli(argv: list[str] | None = None) -> int:
     """Run the CLI on argv and return the exit code: friendly errors, 2 for user mistakes, no tracebacks."""
     _prefect_defaults()
     try:
-        app(args=argv, standalone_mode=False)
+        # with standalone_mode=False, click returns typer.Exit's code instead of raising it
+        result = app(args=argv, standalone_mode=False)
     except JevonsError as exc:
         if os.environ.get("JEVONS_DEBUG"):
             raise
@@ -251,7 +303,7 @@ def run_cli(argv: list[str] | None = None) -> int:
             exc.show()
             return int(exc.exit_code)
         raise
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def main() -> None:

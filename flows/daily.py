@@ -23,6 +23,8 @@ from prefect.runtime import flow_run
 
 from flows import electricity
 from flows.live_prices import LivePriceResult, extract_for_daily, load_live_prices
+from flows.quality import record_and_enforce, run_checks
+from flows.run_artifacts import publish_artifacts
 from flows.sources.base import SourceResult, SourceWarning
 from flows.sources.csv_prices import CsvPriceSource
 from transforms.event_study import EventStudyConfig, EventStudyResult, run_event_study
@@ -153,6 +155,22 @@ def write_marts(con: duckdb.DuckDBPyConnection, run_id: str, result: EventStudyR
     ]
 
 
+@task(name="check-quality", cache_policy=NO_CACHE)
+def check_quality(con: duckdb.DuckDBPyConnection, run_id: str) -> list[SourceWarning]:
+    """Data-quality checks on the staged warehouse; a 'fail' policy stops the run before publication."""
+    return record_and_enforce(con, run_id, run_checks(con, date.today()))
+
+
+@task(name="publish-artifacts", cache_policy=NO_CACHE)
+def write_artifacts(path: Path, run_id: str) -> list[str]:
+    """UI artifacts from the published warehouse; never fails the run (the data is already published)."""
+    try:
+        return publish_artifacts(path, run_id)
+    except Exception as exc:
+        get_run_logger().warning("artifacts not written: %s: %s", type(exc).__name__, exc)
+        return []
+
+
 def headline(event_impact: pl.DataFrame, n: int = 5) -> tuple[str | None, list[dict[str, Any]]]:
     """The most recent event with day-0 results and its n largest absolute day-0 abnormal returns."""
     day0 = event_impact.filter(
@@ -259,6 +277,7 @@ def daily(
             electricity_loads, electricity_warnings = load_electricity_and_marts(con, run_id, eia)
             summary.loads.extend(electricity_loads)
             summary.warnings.extend(electricity_warnings)
+            summary.warnings.extend(check_quality(con, run_id))
             summary.headline_event, summary.headline_moves = headline(result.event_impact)
             summary.status = "completed_with_warnings" if summary.warnings else "completed"
             record_warnings(con, run_id, ((w.stage, w.subject, w.code, w.message) for w in summary.warnings))
@@ -279,4 +298,5 @@ def daily(
             "%s: %d in, %d inserted, %d updated, %d deleted", lr.table, lr.rows_in, lr.inserted, lr.updated, lr.deleted
         )
     logger.info("published %s (%s, %d warnings)", path, summary.status, len(summary.warnings))
+    write_artifacts(path, run_id)
     return summary

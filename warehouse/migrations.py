@@ -30,6 +30,7 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "foundation: core prices, events, universe; marts event study; ops run bookkeeping"),
     Migration(2, "live prices: core.corporate_actions (dividends, splits, capital gains from Yahoo Finance)"),
     Migration(3, "electricity: EIA hourly demand, monthly retail sales; marts daily demand, impact, jevons check"),
+    Migration(5, "operations: ops.data_quality check results"),
 ]
 
 
@@ -44,6 +45,13 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0])
 
 
+def _applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Every applied version (not just the highest: a migration merged later with a lower number still runs)."""
+    if current_version(con) == 0:
+        return set()
+    return {int(r[0]) for r in con.sql("SELECT version FROM ops.schema_version").fetchall()}
+
+
 def latest_version() -> int:
     return max(m.version for m in MIGRATIONS)
 
@@ -51,9 +59,9 @@ def latest_version() -> int:
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply pending migrations, each in its own transaction; returns the versions applied."""
     applied: list[int] = []
-    have = current_version(con)
+    have = _applied_versions(con)
     for migration in sorted(MIGRATIONS, key=lambda m: m.version):
-        if migration.version <= have:
+        if migration.version in have:
             continue
         con.begin()
         try:

@@ -65,7 +65,8 @@ class Table:
             not_null = " NOT NULL" if (not c.nullable or c.name in self.primary_key) else ""
             parts.append(f'    "{c.name}" {c.dtype}{not_null}')
         if self.primary_key and self.index_key:
-            parts.append(f"    PRIMARY KEY ({', '.join(self.primary_key)})")
+            keys = ", ".join(f'"{k}"' for k in self.primary_key)
+            parts.append(f"    PRIMARY KEY ({keys})")
         body = ",\n".join(parts)
         return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} (\n{body}\n)"
 
