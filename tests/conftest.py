@@ -66,11 +66,15 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no
 
     home = tmp_path_factory.mktemp("prefect-home")
     port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
     env = {
         **os.environ,
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_API_URL": "",
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_UI_API_URL": url,  # the browser UI must call this server, not the default :4200
     }
     log = open(home / "server.log", "w")  # noqa: SIM115 (closed at teardown)
     proc = subprocess.Popen(
@@ -80,7 +84,6 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no
         stderr=subprocess.STDOUT,
         cwd=home,
     )
-    url = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + 180
     try:
         while True:
