@@ -249,12 +249,112 @@ CASES: list[Case] = [
         "no warehouse at <tmp>/none.duckdb: run `jevons run` first, or pass --warehouse PATH",
     ),
     Case(
+        "config",
+        "bad cron string",
+        _argv("serve", "--cron", "61 6 * * *"),
+        "--cron: '61 6 * * *' is not a valid cron string (five fields: minute hour day month weekday, e.g. '30 6 * * *')",
+    ),
+    Case(
+        "config",
+        "bad time zone",
+        _argv("serve", "--timezone", "Mars/Olympus_Mons"),
+        "--timezone: 'Mars/Olympus_Mons' is not an IANA time zone (e.g. UTC, America/New_York)",
+    ),
+    Case(
         "CLI arguments",
         "nonexistent warehouse for `jevons tables`",
         _argv("tables", "--warehouse", "<tmp>/none.duckdb"),
         "no warehouse at <tmp>/none.duckdb: run `jevons run` first, or pass --warehouse PATH",
     ),
 ]
+
+
+@dataclass(frozen=True)
+class SourceCase:
+    """A bad EIA response replayed through the real client: the typed error and its exact message."""
+
+    what: str
+    status: int
+    body: str
+    error: str
+    message: str
+
+
+def _eia_ok(rows: int, total: int) -> str:
+    import json
+
+    data = [{"period": f"2024-01-01T{h:02d}", "respondent": "PJM", "type": "D", "value": "1"} for h in range(rows)]
+    return json.dumps({"response": {"total": str(total), "data": data}})
+
+
+SOURCE_CASES: list[SourceCase] = [
+    SourceCase(
+        "HTML instead of JSON",
+        200,
+        "<html><body>Service Unavailable</body></html>",
+        "EiaHttpError",
+        "EIA electricity/rto/region-data PJM (offset 0): gave up after 4 attempts; last error: HTTP 200 with a body that is not JSON",
+    ),
+    SourceCase(
+        "truncated JSON",
+        200,
+        '{"response": {"total": "3", "data": [{"period": "2024-01-01T00"',
+        "EiaHttpError",
+        "EIA electricity/rto/region-data PJM (offset 0): gave up after 4 attempts; last error: HTTP 200 with a body that is not JSON",
+    ),
+    SourceCase(
+        "HTTP 403 API_KEY_INVALID",
+        403,
+        '{"error": {"code": "API_KEY_INVALID", "message": "An invalid api_key was supplied."}}',
+        "EiaApiKeyError",
+        "EIA rejected the API key (API_KEY_INVALID An invalid api_key was supplied.): set EIA_API_KEY to a valid key (free at https://www.eia.gov/opendata/register.php) or store it in the Prefect Secret block 'eia-api-key'",
+    ),
+    SourceCase(
+        "HTTP 500",
+        500,
+        '{"error": "overloaded", "code": 500}',
+        "EiaHttpError",
+        "EIA electricity/rto/region-data PJM (offset 0): gave up after 4 attempts; last error: HTTP 500: overloaded (code 500)",
+    ),
+    SourceCase(
+        "a page with fewer rows than promised",
+        200,
+        _eia_ok(3, 5),
+        "rows_short_of_total (warning)",
+        "EIA reported 5 rows for 2024-01-01T00..2024-01-01T04 but 3 distinct rows arrived over 1 pages (data changed while paging?)",
+    ),
+]
+
+
+def _run_source_case(case: SourceCase) -> tuple[str, str]:
+    import responses
+
+    from flows.sources.eia import EiaClient, region_query
+    from warehouse.errors import JevonsError
+
+    client = EiaClient("MOCK_API_KEY", sleep=lambda _s: None)
+    query = region_query("PJM", ["D"], "2024-01-01T00", "2024-01-01T04")
+    with responses.RequestsMock() as mock:
+        mock.add(
+            responses.GET, client.url(query.route), body=case.body, status=case.status, content_type="application/json"
+        )
+        try:
+            fetched = client.fetch(query)
+        except JevonsError as exc:
+            return type(exc).__name__, str(exc)
+    from flows.sources.eia import _fetch_warnings, parse_hourly
+
+    frame, stats = parse_hourly(fetched.frame, query.route)
+    warning = next(w for w in _fetch_warnings(query, fetched, frame, stats) if w.code == "rows_short_of_total")
+    return f"{warning.code} (warning)", warning.message
+
+
+@pytest.mark.parametrize("case", SOURCE_CASES, ids=[c.what for c in SOURCE_CASES])
+def test_bad_eia_responses_are_named(case: SourceCase) -> None:
+    error, message = _run_source_case(case)
+    assert error == case.error
+    assert message.startswith(case.message), f"\n got: {message}\nwant: {case.message}"
+    assert "MOCK_API_KEY" not in message
 
 
 def _normalise(text: str, tmp: Path) -> str:
@@ -279,6 +379,18 @@ def render() -> str:
     for c in CASES:
         escaped = c.message.replace("|", "\\|")
         lines.append(f"| {c.area} | {c.what} | `{escaped}…` |")
+    lines += [
+        "",
+        "EIA responses are the outside world, not a user mistake: each is a typed error naming the route, the",
+        "offset and what was wrong (exit code 1 when the run cannot continue; with several routes the failing",
+        "route is recorded as `route_failed` and the others load). Replayed through the real client:",
+        "",
+        "| bad response | error | message |",
+        "|---|---|---|",
+    ]
+    for sc in SOURCE_CASES:
+        escaped = sc.message.replace("|", "\\|")
+        lines.append(f"| {sc.what} | `{sc.error}` | `{escaped}…` |")
     lines += ["", END]
     return "\n".join(lines)
 
