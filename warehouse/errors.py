@@ -22,6 +22,16 @@ class JevonsInputError(JevonsError):
     exit_code = 2
 
 
+def _where(file: str, line: int | None, label: str, name: str | None) -> str:
+    """'file, line N, <label> 'name'': the place a problem is, as precise as known."""
+    where = file
+    if line is not None:
+        where += f", line {line}"
+    if name is not None:
+        where += f", {label} '{name}'"
+    return where
+
+
 class SeedError(JevonsInputError):
     """A malformed row or header in a seed CSV; names the file, line and field."""
 
@@ -30,12 +40,7 @@ class SeedError(JevonsInputError):
         self.line = line
         self.field = field
         self.problem = problem
-        where = self.file
-        if line is not None:
-            where += f", line {line}"
-        if field is not None:
-            where += f", field '{field}'"
-        super().__init__(f"{where}: {problem}")
+        super().__init__(f"{_where(self.file, line, 'field', field)}: {problem}")
 
 
 class PriceFileError(JevonsInputError):
@@ -45,12 +50,7 @@ class PriceFileError(JevonsInputError):
         self.file = str(file)
         self.line = line
         self.column = column
-        where = self.file
-        if line is not None:
-            where += f", line {line}"
-        if column is not None:
-            where += f", column '{column}'"
-        super().__init__(f"{where}: {problem}")
+        super().__init__(f"{_where(self.file, line, 'column', column)}: {problem}")
 
 
 class JevonsSourceError(JevonsError):
