@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,15 +57,16 @@ def served(
     try:
         with temporary_settings({PREFECT_API_URL: prefect_server}), get_client(sync_client=True) as client:
             deadline = time.monotonic() + 120
-            deployment = None
-            while deployment is None:
-                try:
-                    deployment = client.read_deployment_by_name("daily/daily")
-                except Exception:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise AssertionError(f"serve did not register: {log.read_text()[-3000:]}") from None
-                    time.sleep(1)
-            backfill = client.read_deployment_by_name("backfill/backfill")
+            found: dict[str, Any] = {}
+            while len(found) < 2:  # serve registers the two deployments one after the other
+                for name in ("daily/daily", "backfill/backfill"):
+                    try:
+                        found[name] = client.read_deployment_by_name(name)
+                    except Exception:
+                        if proc.poll() is not None or time.monotonic() > deadline:
+                            raise AssertionError(f"serve did not register {name}: {log.read_text()[-3000:]}") from None
+                        time.sleep(1)
+            deployment, backfill = found["daily/daily"], found["backfill/backfill"]
             flow_run = run_deployment("daily/daily", timeout=300)
             from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
