@@ -27,14 +27,15 @@ from flows.quality import record_and_enforce, run_checks
 from flows.run_artifacts import publish_artifacts
 from flows.sources.base import SourceResult, SourceWarning
 from flows.sources.csv_prices import CsvPriceSource
-from transforms.event_study import EventStudyConfig, EventStudyResult, run_event_study
+from transforms.event_study import MODEL_MARKET, MODELS, EventStudyConfig, EventStudyResult, run_event_study
+from transforms.group_tests import group_tests
 from transforms.returns import daily_returns
 from warehouse import seeds
 from warehouse.connection import resolve_path, staged_writer
 from warehouse.errors import JevonsError, JevonsInputError
 from warehouse.load import LoadResult, record_run, record_warnings, sync, upsert
 from warehouse.tables.core import AI_EVENTS, PRICES_DAILY, UNIVERSE
-from warehouse.tables.marts import ABNORMAL_RETURNS, EVENT_IMPACT, EVENT_SKIPS
+from warehouse.tables.marts import ABNORMAL_RETURNS, EVENT_IMPACT, EVENT_SKIPS, GROUP_IMPACT
 
 FLOW_NAME = "daily"
 
@@ -51,6 +52,7 @@ class RunSummary:
     rejected_rows: int = 0
     headline_event: str | None = None
     headline_moves: list[dict[str, Any]] = field(default_factory=list)
+    report: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -145,14 +147,31 @@ def compute_event_study(con: duckdb.DuckDBPyConnection, config: EventStudyConfig
     return run_event_study(daily_returns(prices), events, universe, config)
 
 
+@task(name="group-tests", cache_policy=NO_CACHE)
+def compute_group_tests(con: duckdb.DuckDBPyConnection, result: EventStudyResult) -> pl.DataFrame:
+    """CAARs and the six group tests per event x group (and 'all') x model x window."""
+    universe = con.sql(f"SELECT * FROM {UNIVERSE.qualified_name}").pl()
+    return group_tests(result.event_impact, result.estimation_ar, result.abnormal_returns, universe)
+
+
 @task(name="write-marts", cache_policy=NO_CACHE)
-def write_marts(con: duckdb.DuckDBPyConnection, run_id: str, result: EventStudyResult) -> list[LoadResult]:
+def write_marts(
+    con: duckdb.DuckDBPyConnection, run_id: str, result: EventStudyResult, groups: pl.DataFrame
+) -> list[LoadResult]:
     """Make the marts equal the fresh computation, touching only rows that changed."""
     return [
-        sync(con, ABNORMAL_RETURNS, result.abnormal_returns, run_id=run_id, source="transform"),
-        sync(con, EVENT_IMPACT, result.event_impact, run_id=run_id, source="transform"),
+        sync(con, GROUP_IMPACT, stable_floats(groups), run_id=run_id, source="transform"),
+        sync(con, ABNORMAL_RETURNS, stable_floats(result.abnormal_returns), run_id=run_id, source="transform"),
+        sync(con, EVENT_IMPACT, stable_floats(result.event_impact), run_id=run_id, source="transform"),
         sync(con, EVENT_SKIPS, result.skips, run_id=run_id, source="transform"),
     ]
+
+
+def stable_floats(frame: pl.DataFrame, digits: int = 12) -> pl.DataFrame:
+    """Round floats to 12 significant digits: multi-threaded sums differ in the last bits from run to run, and
+    a re-run must leave the marts identical (and report 0 updated rows)."""
+    floats = [name for name, dtype in frame.schema.items() if dtype.is_float()]
+    return frame.with_columns(pl.col(floats).round_sig_figs(digits))
 
 
 @task(name="check-quality", cache_policy=NO_CACHE)
@@ -171,10 +190,28 @@ def write_artifacts(path: Path, run_id: str) -> list[str]:
         return []
 
 
+@task(name="impact-report", cache_policy=NO_CACHE)
+def write_impact_report(path: Path) -> str | None:
+    """The impact report (HTML + PNG charts in <warehouse folder>/reports) and its `impact-report` artifact,
+    from the published warehouse; never fails the run (the data is already published): a logged warning."""
+    try:
+        from flows.impact_report import build_report, publish_report_artifact
+
+        result = build_report(path, path.parent / "reports")
+        publish_report_artifact(result)
+        return str(result.html_path)
+    except Exception as exc:
+        get_run_logger().warning("impact report not written: %s: %s", type(exc).__name__, exc)
+        return None
+
+
 def headline(event_impact: pl.DataFrame, n: int = 5) -> tuple[str | None, list[dict[str, Any]]]:
     """The most recent event with day-0 results and its n largest absolute day-0 abnormal returns."""
     day0 = event_impact.filter(
-        (pl.col("window_start") == 0) & (pl.col("window_end") == 0) & pl.col("car").is_not_null()
+        (pl.col("window_start") == 0)
+        & (pl.col("window_end") == 0)
+        & pl.col("car").is_not_null()
+        & (pl.col("model") == MODEL_MARKET)
     )
     if day0.is_empty():
         return None, []
@@ -263,8 +300,9 @@ def daily(
         summary.rejected_rows += eia.rejected_rows
         with staged_writer(path) as con:
             summary.loads.extend(load_core(con, run_id, events, universe, prices))
-            result = compute_event_study(con, EventStudyConfig())
-            summary.loads.extend(write_marts(con, run_id, result))
+            result = compute_event_study(con, EventStudyConfig(models=MODELS))
+            groups = compute_group_tests(con, result)
+            summary.loads.extend(write_marts(con, run_id, result, groups))
             summary.warnings.extend(
                 SourceWarning("event_study", f"{r['event_id']}/{r['ticker']}", r["reason_code"], r["reason"])
                 # no_prices repeats the source's ticker_missing warning once per event: leave it to marts.event_skips
@@ -299,4 +337,5 @@ def daily(
         )
     logger.info("published %s (%s, %d warnings)", path, summary.status, len(summary.warnings))
     write_artifacts(path, run_id)
+    summary.report = write_impact_report(path)
     return summary

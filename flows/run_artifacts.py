@@ -62,10 +62,10 @@ def group_impact_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         p_col = next((c for c in ("kp_bmp_p", "bmp_kp_p", "kolari_pynnonen_p") if c in columns), None)
         p_sel = f", {p_col} AS recommended_p" if p_col else ""
         query = f"""
-            SELECT g.event_id, g."group", g.window_start, g.window_end, g.n, g.caar{p_sel}
+            SELECT g.event_id, g."group", g.window_start, g.window_end, g.n, g.caar, g.median_car{p_sel}
             FROM marts.group_impact g
             JOIN (SELECT DISTINCT event_id, day0 FROM marts.event_impact) d USING (event_id)
-            WHERE d.day0 >= (SELECT max(day0) FROM marts.event_impact) - INTERVAL 400 DAY
+            WHERE g.model = 'market' AND d.day0 >= (SELECT max(day0) FROM marts.event_impact) - INTERVAL 400 DAY
             ORDER BY d.day0 DESC, g."group", g.window_start, g.window_end
         """
     else:
@@ -102,7 +102,8 @@ def run_summary_markdown(con: duckdb.DuckDBPyConnection, path: Path, run_id: str
     ).fetchall()
     quality = (
         con.execute(
-            "SELECT check_name, table_name, status, detail FROM ops.data_quality WHERE run_id = ? ORDER BY 1, 2", [run_id]
+            "SELECT check_name, table_name, status, detail FROM ops.data_quality WHERE run_id = ? ORDER BY 1, 2",
+            [run_id],
         ).fetchall()
         if _exists(con, "ops", "data_quality")
         else []

@@ -30,7 +30,8 @@ def _checksums(path: Path) -> dict[str, str]:
     for table in all_tables():
         if table.schema != "marts" or not table.primary_key:
             continue
-        rows = con.sql(f"SELECT * FROM {table.qualified_name} ORDER BY {', '.join(table.primary_key)}").fetchall()
+        keys = ', '.join(f'"{k}"' for k in table.primary_key)
+        rows = con.sql(f"SELECT * FROM {table.qualified_name} ORDER BY {keys}").fetchall()
         out[table.qualified_name] = hashlib.sha256(repr(rows).encode()).hexdigest()
     con.close()
     return out

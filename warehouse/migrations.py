@@ -30,6 +30,16 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "foundation: core prices, events, universe; marts event study; ops run bookkeeping"),
     Migration(2, "live prices: core.corporate_actions (dividends, splits, capital gains from Yahoo Finance)"),
     Migration(3, "electricity: EIA hourly demand, monthly retail sales; marts daily demand, impact, jevons check"),
+    Migration(
+        4,
+        "event-study engine: models, prediction-error-corrected CAR statistics, marts.group_impact",
+        sql=(
+            "ALTER TABLE marts.event_impact ADD COLUMN IF NOT EXISTS car_se DOUBLE",
+            "ALTER TABLE marts.event_impact ADD COLUMN IF NOT EXISTS scar DOUBLE",
+            "ALTER TABLE marts.event_impact ADD COLUMN IF NOT EXISTS scar_p DOUBLE",
+            "ALTER TABLE marts.event_impact ADD COLUMN IF NOT EXISTS n_missing_estimation INTEGER",
+        ),
+    ),
     Migration(5, "operations: ops.data_quality check results"),
 ]
 
