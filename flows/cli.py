@@ -110,6 +110,8 @@ def print_summary(summary: Any) -> None:
         console.print(moves)
     else:
         console.print("No event has day-0 results yet (see marts.event_skips).")
+    if getattr(summary, "report", None):
+        console.print(f"Impact report: {summary.report}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -227,6 +229,36 @@ def tables(
         for r in cols.iter_rows(named=True):
             col_table.add_row(r["table"], r["column"], r["type"], r["description"] or "")
         console.print(col_table)
+
+
+@app.command()
+def report(
+    event: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event",
+            "-e",
+            help="Event id to report, repeatable (default: the 6 most recent efficiency events with results, "
+            "plus deepseek_selloff)",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for impact_report.html and the PNG charts")] = Path(
+        "reports"
+    ),
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Write the impact report: one self-contained HTML file plus PNG charts, from the marts."""
+    from flows.impact_report import build_report
+
+    ids = [e.strip() for item in event or [] for e in item.split(",") if e.strip()] or None
+    result = build_report(warehouse, out, ids)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
+    console.print(
+        f"report: {result.html_path} ({len(result.charts)} charts; events: {', '.join(result.event_ids) or 'none'})",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()

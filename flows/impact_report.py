@@ -1,0 +1,664 @@
+"""The impact report: one self-contained HTML file (charts embedded as base64 PNG) plus the PNGs, from the marts.
+
+`build_report(warehouse, out_dir, event_ids)` reads the published warehouse read-only, shapes the frames with
+transforms.report_data, draws the charts with matplotlib's Agg canvas (object API, no pyplot state, no
+network) and writes `impact_report.html` and one PNG per chart into out_dir. Every number in the HTML is a
+mart value or a mean over mart values, formatted by the `fmt_*` functions below. `report_markdown` gives the
+headline table for the daily flow's `impact-report` artifact.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from transforms import report_data as rd
+from warehouse.errors import JevonsInputError
+from warehouse.query import open_for_query
+from warehouse.seeds import GROUPS
+
+REPORT_FILE = "impact_report.html"
+DPI = 100
+RUN_FIRST = "jevons run --prices-from DIR"
+
+GROUP_COLOURS: dict[str, str] = {
+    # one palette for every chart and table: the groups of warehouse.seeds.GROUPS
+    "independent_power": "#d62728",
+    "nuclear_uranium": "#ff7f0e",
+    "grid_equipment": "#2ca02c",
+    "regulated_utilities": "#1f77b4",
+    "gas": "#8c564b",
+    "sector_etfs": "#9467bd",
+    "ai_hardware": "#e377c2",
+    "benchmarks": "#7f7f7f",
+}
+_SPARE_COLOURS = ("#17becf", "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39")
+CATEGORY_MARKERS = {"efficiency": "v", "demand": "o", "policy": "s"}
+
+
+def group_colour(group: str) -> str:
+    """The group's colour; groups outside the seed list get a stable spare colour."""
+    if group in GROUP_COLOURS:
+        return GROUP_COLOURS[group]
+    return _SPARE_COLOURS[sum(map(ord, group)) % len(_SPARE_COLOURS)]
+
+
+def _group_order(groups: Sequence[str]) -> list[str]:
+    known = [g for g in GROUPS if g in groups]
+    return known + sorted(set(groups) - set(known))
+
+
+# ---------------------------------------------------------------------------------------------------- formatting
+
+
+def fmt_pct(value: float | None) -> str:
+    """A fraction as a signed percentage with two decimals (0.0123 → +1.23%); '–' when missing."""
+    return "–" if value is None else f"{value * 100:+.2f}%"
+
+
+def fmt_num(value: float | None, digits: int = 2, signed: bool = True) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def fmt_pp(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.2f} pp"
+
+
+def fmt_mwh(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _esc(value: Any) -> str:
+    return html.escape("–" if value is None else str(value))
+
+
+# ---------------------------------------------------------------------------------------------------- reading
+
+
+@dataclass
+class MartFrames:
+    """What the report reads, straight from the warehouse."""
+
+    events: pl.DataFrame
+    impact: pl.DataFrame
+    abnormal: pl.DataFrame
+    group_impact: pl.DataFrame | None
+    demand_daily: pl.DataFrame
+    jevons: pl.DataFrame
+    prices_through: date | None
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
+    ).fetchall()
+    return bool(rows[0][0])
+
+
+def _group_impact(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
+    """marts.group_impact's (event_id, group, window, n, caar) for the market model, when the table exists."""
+    if not _exists(con, "marts", "group_impact"):
+        return None
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'marts' AND table_name = 'group_impact'"
+        ).fetchall()
+    }
+    if not {"event_id", "group", "window_start", "window_end", "n", "caar"} <= columns:
+        return None
+    where = "WHERE model = 'market'" if "model" in columns else ""
+    return con.sql(
+        f'SELECT event_id, "group", window_start, window_end, n, caar FROM marts.group_impact {where}'
+    ).pl()
+
+
+def read_marts(con: duckdb.DuckDBPyConnection) -> MartFrames:
+    """Read the catalog and the marts the report needs (market model only)."""
+    for schema, name in (("core", "ai_events"), ("marts", "event_impact"), ("marts", "abnormal_returns")):
+        if not _exists(con, schema, name):
+            raise JevonsInputError(
+                f"the warehouse has no {schema}.{name} table: it is not a jevons warehouse yet; run `{RUN_FIRST}` first"
+            )
+    demand = (
+        con.sql(
+            "SELECT respondent, subba, type, date_local, value_mwh FROM marts.electricity_demand_daily WHERE type = 'D'"
+        ).pl()
+        if _exists(con, "marts", "electricity_demand_daily")
+        else pl.DataFrame()
+    )
+    jevons = con.sql("SELECT * FROM marts.jevons_check").pl() if _exists(con, "marts", "jevons_check") else None
+    return MartFrames(
+        events=con.sql("SELECT event_id, event_date, name, category, description FROM core.ai_events").pl(),
+        impact=con.sql("SELECT * FROM marts.event_impact WHERE model = 'market'").pl(),
+        abnormal=con.sql(
+            "SELECT event_id, ticker, rel_day, date, abnormal_ret, car FROM marts.abnormal_returns "
+            "WHERE model = 'market'"
+        ).pl(),
+        group_impact=_group_impact(con),
+        demand_daily=demand,
+        jevons=jevons if jevons is not None else pl.DataFrame(),
+        prices_through=(
+            con.sql("SELECT max(date) FROM core.prices_daily").fetchall()[0][0]
+            if _exists(con, "core", "prices_daily")
+            else None
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- charts
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
+    return buf.getvalue()
+
+
+def _pct_axis(ax: Any, axis: str = "y") -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    formatter = FuncFormatter(lambda v, _pos: f"{v:+.0f}%" if v else "0%")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+
+
+def chart_car_paths(bands: pl.DataFrame, dates: pl.DataFrame, title: str) -> bytes:
+    """Small multiples, one panel per group: mean CAR (%) per rel_day with the ±1.96·SE band."""
+    groups = _group_order(bands["group"].unique().to_list())
+    ncols = min(4, len(groups))
+    nrows = -(-len(groups) // ncols)
+    fig = Figure(figsize=(3.6 * ncols, 2.9 * nrows + 0.9), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+    day_dates = {r: d for r, d in dates.iter_rows()}
+    ticks = [t for t in (-10, -5, 0, 5, 10) if t in day_dates]
+    for i, ax in enumerate(axes.flat):
+        if i >= len(groups):
+            ax.set_visible(False)
+            continue
+        g = groups[i]
+        part = bands.filter(pl.col("group") == g).sort("rel_day")
+        colour = group_colour(g)
+        x = part["rel_day"].to_list()
+        ax.axhline(0, color="#444", lw=0.8)
+        ax.axvline(0, color="#444", lw=0.8, ls=":")
+        if part["se"].drop_nulls().len() > 0:
+            lo = [None if v is None else v * 100 for v in part["lower"].to_list()]
+            hi = [None if v is None else v * 100 for v in part["upper"].to_list()]
+            ax.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0)
+        ax.plot(x, (part["mean_car"] * 100).to_list(), color=colour, lw=2, marker="o", ms=3)
+        n = int(part["n"].max() or 0)
+        ax.set_title(f"{g} (n={n}{', no band' if n < 2 else ''})", fontsize=10, color=colour, fontweight="bold")
+        ax.grid(alpha=0.3)
+        _pct_axis(ax)
+        ax.set_xticks(ticks, [f"{t:+d}\n{day_dates[t]:%d %b}" if t else f"0\n{day_dates[t]:%d %b}" for t in ticks])
+        if i % ncols == 0:
+            ax.set_ylabel("CAR since day −10 (%)")
+        if i + ncols >= len(groups):  # no panel below: this one carries the x axis
+            ax.tick_params(labelbottom=True)
+            ax.set_xlabel("trading day relative to day 0\n(date below)")
+    handles = [
+        Line2D([], [], color="#333", lw=2, marker="o", ms=3, label="mean CAR across the group's tickers"),
+        Patch(color="#333", alpha=0.2, label="95% band: mean ± 1.96 × cross-sectional standard error"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
+    fig.suptitle(title, fontsize=13, fontweight="bold")
+    return _png(fig)
+
+
+def chart_day0(moves: pl.DataFrame, title: str) -> bytes:
+    """Horizontal bars: day-0 abnormal return (%) per ticker, most negative on top, coloured by group."""
+    n = moves.height
+    fig = Figure(figsize=(9, 0.32 * n + 1.8), layout="constrained")
+    ax = fig.subplots()
+    rows = list(moves.iter_rows(named=True))
+    y = list(range(n))
+    values = [r["car"] * 100 for r in rows]
+    ax.barh(y, values, color=[group_colour(r["group"]) for r in rows], edgecolor="white")
+    ax.set_yticks(y, [r["ticker"] for r in rows])
+    ax.invert_yaxis()
+    ax.axvline(0, color="#444", lw=0.8)
+    span = max((abs(v) for v in values), default=1.0) or 1.0
+    for yi, v in zip(y, values, strict=True):
+        ax.text(v + (0.01 * span if v >= 0 else -0.01 * span), yi, f"{v:+.1f}%", va="center",
+                ha="left" if v >= 0 else "right", fontsize=8)
+    ax.set_xlim(min(min(values, default=0), 0) - 0.18 * span, max(max(values, default=0), 0) + 0.18 * span)
+    _pct_axis(ax, "x")
+    ax.set_xlabel("day-0 abnormal return, market model (%)")
+    ax.set_ylabel("ticker")
+    ax.grid(axis="x", alpha=0.3)
+    groups = _group_order(moves["group"].unique().to_list())
+    ax.legend(handles=[Patch(color=group_colour(g), label=g) for g in groups], title="group", loc="best",
+              fontsize=8, title_fontsize=9)
+    ax.set_title(title, fontsize=12, fontweight="bold")
+    return _png(fig)
+
+
+def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highlight: Sequence[str]) -> bytes:
+    """Every catalog event on a date axis with the group's window CAAR (%) as a stem, marker by category."""
+    fig = Figure(figsize=(13, 5.2), layout="constrained")
+    ax = fig.subplots()
+    colour = group_colour(group)
+    data = tl.filter(pl.col("caar").is_not_null())
+    ax.axhline(0, color="#444", lw=0.8)
+    for r in data.iter_rows(named=True):
+        v = r["caar"] * 100
+        ax.vlines(r["event_date"], 0, v, color=colour, alpha=0.6, lw=1.5)
+        ax.plot(r["event_date"], v, marker=CATEGORY_MARKERS.get(r["category"], "D"), color=colour, ms=8,
+                mec="black", mew=0.6, ls="")
+    labelled = set(data.sort(pl.col("caar").abs(), descending=True).head(8)["event_id"].to_list())
+    labelled |= set(highlight) & set(rd.ALWAYS_EVENTS)
+    last: date | None = None
+    level = 0
+    for r in data.filter(pl.col("event_id").is_in(sorted(labelled))).sort("event_date").iter_rows(named=True):
+        v = r["caar"] * 100
+        # labels of events within 40 days of each other step away from the marker so they do not overlap
+        level = level + 1 if last is not None and (r["event_date"] - last).days < 40 else 0
+        last = r["event_date"]
+        off = 8 + 11 * (level % 3)
+        ax.annotate(r["event_id"], (r["event_date"], v), xytext=(0, off if v >= 0 else -off),
+                    textcoords="offset points", ha="center", va="bottom" if v >= 0 else "top", fontsize=8)
+    missing = tl.filter(pl.col("caar").is_null())
+    if missing.height:
+        ax.plot(missing["event_date"].to_list(), [0] * missing.height, marker="x", color="#777", ls="", ms=7)
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    _pct_axis(ax)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
+    ax.set_xlabel("event date")
+    ax.set_ylabel(f"{group} CAAR [{window[0]},{window[1]:+d}] (%)")
+    ax.grid(alpha=0.3)
+    handles = [
+        Line2D([], [], marker=m, color=colour, mec="black", mew=0.6, ls="", ms=8, label=f"{c} event")
+        for c, m in CATEGORY_MARKERS.items()
+    ]
+    if missing.height:
+        handles.append(Line2D([], [], marker="x", color="#777", ls="", ms=7, label="no results (not in the chart)"))
+    ax.legend(handles=handles, loc="best", fontsize=9)
+    ax.set_title(
+        f"All catalog events: {group} CAAR over trading days [{window[0]},{window[1]:+d}] (market model); "
+        "the 8 largest labelled",
+        fontsize=12,
+        fontweight="bold",
+    )
+    return _png(fig)
+
+
+def chart_demand(part: pl.DataFrame, event_id: str, event_date: date) -> bytes:
+    """One panel per region: daily demand (GWh/day) around the event and the same days a year earlier."""
+    regions = [r[0] for r in rd.DEMAND_REGIONS if r[0] in set(part["region"].to_list())]
+    fig = Figure(figsize=(11, 2.6 * len(regions) + 0.8), layout="constrained")
+    axes = fig.subplots(len(regions), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, region in zip(axes, regions, strict=True):
+        p = part.filter(pl.col("region") == region).sort("date_local")
+        ax.plot(p["date_local"].to_list(), (p["value_mwh"] / 1000).to_list(), color="#222", lw=1.6,
+                label="daily demand")
+        ax.plot(p["date_local"].to_list(), (p["prev_year_mwh"] / 1000).to_list(), color="#888", lw=1.2, ls="--",
+                label="same day a year earlier (365 days)")
+        ax.axvline(event_date, color=GROUP_COLOURS["independent_power"], lw=1.2, ls=":", label=f"{event_id}")
+        ax.set_ylabel(f"{region}\nGWh per day")
+        ax.grid(alpha=0.3)
+    locator = AutoDateLocator()
+    axes[-1].xaxis.set_major_locator(locator)
+    axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes[-1].set_xlabel("local date")
+    axes[0].legend(loc="upper left", fontsize=8, ncols=3)
+    fig.suptitle(f"Daily electricity demand (EIA-930) around {event_id} ({event_date})", fontsize=12,
+                 fontweight="bold")
+    return _png(fig)
+
+
+# ---------------------------------------------------------------------------------------------------- HTML
+
+
+@dataclass
+class ReportResult:
+    """What build_report wrote and what it found."""
+
+    html_path: Path
+    charts: list[Path] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+    headline: pl.DataFrame = field(default_factory=pl.DataFrame)
+    notes: list[str] = field(default_factory=list)
+    empty: bool = False
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;margin:24px auto;
+max-width:1280px;color:#222;line-height:1.45;padding:0 16px}
+h1{margin-bottom:4px}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:40px}
+table{border-collapse:collapse;margin:12px 0;font-size:14px}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+img{max-width:100%;height:auto;border:1px solid #eee;margin:8px 0}
+.note{background:#fff8e1;border-left:4px solid #f0b400;padding:8px 12px;margin:12px 0}
+.muted{color:#666;font-size:13px}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px}
+code{background:#f4f4f4;padding:1px 4px;border-radius:3px}
+"""
+
+
+def _group_cell(group: str) -> str:
+    return f'<td><span class="swatch" style="background:{group_colour(group)}"></span>{_esc(group)}</td>'
+
+
+def _table(table_id: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """rows hold ready cells: '<td ...>...</td>'."""
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    body = "".join(f"<tr>{''.join(r)}</tr>" for r in rows)
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _num(text: str) -> str:
+    return f'<td class="num">{_esc(text)}</td>'
+
+
+def _txt(text: Any) -> str:
+    return f"<td>{_esc(text)}</td>"
+
+
+def _img(data: bytes, alt: str) -> str:
+    return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
+
+
+def _note(text: str) -> str:
+    return f'<div class="note">{text}</div>'
+
+
+def headline_rows(head: pl.DataFrame) -> list[list[str]]:
+    return [
+        [
+            _txt(r["event_id"]),
+            _txt(r["name"]),
+            _txt(r["category"]),
+            _txt(r["day0"]),
+            _num(fmt_pct(r["caar_day0"])),
+            _num(fmt_pct(r["caar_0_1"])),
+            _num("–" if r["n_power"] is None else str(r["n_power"])),
+            _txt(r["largest_fall_ticker"]),
+            _num(fmt_pct(r["largest_fall_car"])),
+        ]
+        for r in head.iter_rows(named=True)
+    ]
+
+
+HEADLINE_HEADER = (
+    "event",
+    "name",
+    "category",
+    "day 0",
+    f"{rd.POWER_GROUP} CAAR day 0",
+    f"{rd.POWER_GROUP} CAAR [0,+1]",
+    "n tickers",
+    "largest day-0 fall",
+    "its abnormal return",
+)
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _empty_html(wh: Path, title: str) -> str:
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{_esc(title)}</title>"
+        f"<style>{CSS}</style></head><body><h1>{_esc(title)}</h1>"
+        + _note(
+            f"The warehouse <code>{_esc(wh)}</code> holds no event-study results yet. Run "
+            f"<code>{_esc(RUN_FIRST)}</code> first (a folder of <code>TICKER.csv</code> price files, e.g. "
+            "<code>../shared/data/prices_daily_close</code>; or <code>jevons run</code> for live Yahoo prices), "
+            "then <code>jevons report</code> again."
+        )
+        + "</body></html>"
+    )
+
+
+def build_report(
+    warehouse: str | Path | None,
+    out_dir: str | Path = "reports",
+    event_ids: Sequence[str] | None = None,
+    generated_at: datetime | None = None,
+) -> ReportResult:
+    """Write impact_report.html and the PNG charts into out_dir from the published warehouse (read-only)."""
+    con = open_for_query(warehouse)
+    try:
+        wh_path = Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+                       .fetchall()[0][0])
+        marts = read_marts(con)
+    finally:
+        con.close()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    html_path = out / REPORT_FILE
+    title = "jevons impact report"
+    generated = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    known = set(marts.events["event_id"].to_list())
+    unknown = [e for e in event_ids or [] if e not in known]
+    if unknown:
+        raise JevonsInputError(
+            f"--event: unknown event id(s) {', '.join(unknown)}; catalog ids: {', '.join(sorted(known))}"
+        )
+    if marts.impact.filter(pl.col("car").is_not_null()).is_empty():
+        _write(html_path, _empty_html(wh_path, title).encode("utf-8"))
+        return ReportResult(
+            html_path=html_path,
+            empty=True,
+            notes=[f"no event-study results in {wh_path}: run `{RUN_FIRST}` first"],
+        )
+
+    selection = rd.select_events(marts.events, marts.impact, event_ids)
+    result = ReportResult(html_path=html_path, event_ids=selection.event_ids)
+    gi = marts.group_impact
+    caar_source = (
+        "marts.group_impact" if gi is not None else "the mean of car over the group's tickers in marts.event_impact"
+    )
+    head = rd.headline(marts.events, marts.impact, selection.event_ids, gi)
+    result.headline = head
+    parts: list[str] = []
+
+    def save(name: str, data: bytes, alt: str) -> str:
+        path = out / name
+        _write(path, data)
+        result.charts.append(path)
+        return _img(data, alt)
+
+    # headline
+    parts.append("<h2 id='headline-section'>Headline</h2>")
+    parts.append(
+        f"<p>Events shown: {len(selection.event_ids)} "
+        + ("(requested)" if event_ids else f"(the {rd.RECENT_EFFICIENCY_EVENTS} most recent efficiency events with "
+           f"results, plus {', '.join(rd.ALWAYS_EVENTS)})")
+        + f". CAAR = mean cumulative abnormal return over the {rd.POWER_GROUP} group's tickers "
+        f"({_esc(caar_source)}).</p>"
+    )
+    parts.append(_table("headline", HEADLINE_HEADER, headline_rows(head)))
+    for eid, why in selection.without_results.items():
+        msg = f"Event <code>{_esc(eid)}</code>: {_esc(why)}."
+        result.notes.append(f"{eid}: {why}")
+        parts.append(_note(msg))
+
+    # timeline
+    window = (0, 1)
+    tl = rd.timeline(marts.events, marts.impact, rd.POWER_GROUP, window, gi)
+    parts.append("<h2 id='timeline-section'>Timeline of all catalog events</h2>")
+    parts.append(save("timeline_power_caar.png", chart_timeline(tl, rd.POWER_GROUP, window, selection.event_ids),
+                      "timeline of the power group's CAAR"))
+    tl_rows = [
+        [
+            _txt(r["event_date"]),
+            _txt(r["event_id"]),
+            _txt(r["category"]),
+            _txt(r["name"]),
+            _txt(r["day0"]),
+            _num("–" if r["n"] is None else str(r["n"])),
+            _num(fmt_pct(r["caar"])),
+        ]
+        for r in tl.iter_rows(named=True)
+    ]
+    parts.append(
+        "<details><summary>Table: every catalog event with the "
+        f"{rd.POWER_GROUP} CAAR [0,+1]</summary>"
+        + _table("timeline", ("event date", "event", "category", "name", "day 0", "n tickers", "CAAR [0,+1]"), tl_rows)
+        + "</details>"
+    )
+
+    # per event
+    groups = rd.ticker_groups(marts.impact)
+    sel_ar = marts.abnormal.filter(pl.col("event_id").is_in(selection.event_ids))
+    bands = rd.car_bands(sel_ar, groups)
+    info = {r["event_id"]: r for r in marts.events.iter_rows(named=True)}
+    for eid in selection.event_ids:
+        ev = info[eid]
+        moves = rd.day0_moves(marts.impact, eid)
+        day0 = marts.impact.filter(pl.col("event_id") == eid)["day0"].min()
+        parts.append(f"<h2 id='event-{_esc(eid)}'>{_esc(ev['name'])} <span class='muted'>({_esc(eid)}, "
+                     f"{_esc(ev['category'])}, event date {_esc(ev['event_date'])}, day 0 {_esc(day0)})</span></h2>")
+        parts.append(f"<p>{_esc(ev['description'])}</p>")
+        ev_bands = bands.filter(pl.col("event_id") == eid)
+        dates = (
+            sel_ar.filter(pl.col("event_id") == eid).group_by("rel_day").agg(pl.col("date").min()).sort("rel_day")
+        )
+        if ev_bands.height:
+            parts.append(save(f"{eid}_car_paths.png",
+                              chart_car_paths(ev_bands, dates, f"{eid}: cumulative abnormal return by group, "
+                                                               "trading days −10..+10"),
+                              f"{eid} CAR paths"))
+        parts.append(save(f"{eid}_day0.png",
+                          chart_day0(moves, f"{eid}: day-0 abnormal return by ticker (day 0 = {day0})"),
+                          f"{eid} day-0 abnormal returns"))
+        rows = [
+            [_txt(r["ticker"]), _group_cell(r["group"]), _num(fmt_pct(r["raw_return"])), _num(fmt_pct(r["car"])),
+             _num(fmt_num(r["car_t"])), _num(fmt_num(r["p_value"], 3, signed=False))]
+            for r in moves.iter_rows(named=True)
+        ]
+        parts.append(
+            "<details><summary>Table: day-0 returns by ticker</summary>"
+            + _table(f"day0-{eid}", ("ticker", "group", "raw return", "abnormal return", "t", "p"), rows)
+            + "</details>"
+        )
+
+    # electricity
+    parts.append("<h2 id='electricity-section'>Electricity demand and the Jevons check</h2>")
+    eff_ids = [e for e in selection.event_ids if info[e]["category"] == "efficiency"]
+    demand = (
+        rd.demand_around(marts.demand_daily, marts.events, eff_ids)
+        if marts.demand_daily.height
+        else pl.DataFrame()
+    )
+    if demand.height == 0:
+        parts.append(_note(
+            "No electricity demand data around the shown efficiency events (<code>marts.electricity_demand_daily"
+            "</code> has no rows for DOM, ERCO or US48 there). Set <code>EIA_API_KEY</code> (free at "
+            "https://www.eia.gov/opendata/register.php) and run <code>jevons run</code> to load EIA-930 demand."
+        ))
+        result.notes.append("no electricity demand data")
+    else:
+        parts.append(
+            f"<p>Daily demand summed from EIA-930 hourly data ({rd.DEMAND_DAYS_BEFORE} days before to "
+            f"{rd.DEMAND_DAYS_AFTER} days after each efficiency event), in GWh per day, with the same calendar "
+            "days a year earlier (dashed). DOM is Dominion (northern Virginia's data-centre cluster), ERCO is "
+            "ERCOT (Texas), US48 the lower 48 states. Not weather-adjusted.</p>"
+        )
+        for eid in eff_ids:
+            part = demand.filter(pl.col("event_id") == eid)
+            if part.height:
+                parts.append(save(f"{eid}_demand.png", chart_demand(part, eid, info[eid]["event_date"]),
+                                  f"{eid} electricity demand"))
+    if marts.jevons.height == 0:
+        parts.append(_note("<code>marts.jevons_check</code> has no rows: no efficiency event has results yet."))
+        result.notes.append("marts.jevons_check is empty")
+    else:
+        jt = rd.jevons_table(marts.jevons)
+        if int(jt["n_regions_6m"].max() or 0) == 0 and int(marts.jevons["n_regions_3m"].max() or 0) == 0:
+            parts.append(_note("The Jevons check has no demand figures yet (no electricity data, or the windows "
+                               "after the events are not over): its verdicts rest on the stock reaction alone."))
+        rows = [
+            [_txt(r["event_id"]), _txt(r["event_date"]), _num(str(r["power_n_tickers"])),
+             _num(fmt_pct(r["power_caar_day0"])), _num(fmt_pct(r["power_caar_0_5"])),
+             _num(fmt_pp(r["demand_growth_change_3m_pp"])), _num(fmt_pp(r["demand_growth_change_6m_pp"])),
+             _num(str(r["n_regions_6m"])), _txt(r["market_reaction"]), _txt(r["demand_outcome"]),
+             _txt(r["verdict"])]
+            for r in jt.iter_rows(named=True)
+        ]
+        parts.append("<p>From <code>marts.jevons_check</code>: the power producers' reaction next to the change in "
+                     "year-over-year demand growth in the data-centre regions (3 and 6 months after vs before).</p>")
+        parts.append(_table("jevons-check", ("event", "event date", "n tickers", "CAAR day 0", "CAAR [0,+5]",
+                                             "growth change 3m", "growth change 6m", "regions (6m)",
+                                             "market reaction", "demand outcome", "verdict"), rows))
+
+    method = (
+        "<h2 id='method'>How to read this</h2><ul>"
+        "<li>Abnormal return = actual return − market-model expected return (α + β × SPY return), β fitted by OLS "
+        "over trading days [−250, −11] (<code>marts.event_impact</code>, <code>marts.abnormal_returns</code>, "
+        "model <code>market</code>).</li>"
+        "<li>CAR paths: cumulative abnormal return from trading day −10. The line is the mean CAR across the "
+        "group's tickers on each day; the band is mean ± 1.96 × the cross-sectional standard error (sample "
+        "standard deviation across the tickers / √n), an approximate 95% interval. A group with one ticker has "
+        "no band. Dates under the day numbers are the trading dates.</li>"
+        f"<li>CAAR: mean CAR over a group's tickers ({_esc(caar_source)}).</li>"
+        "<li>Day 0 is the first trading day on or after the event date.</li>"
+        f"<li>Colours: one colour per group everywhere: "
+        + " ".join(f"<span class='swatch' style='background:{group_colour(g)}'></span>{_esc(g)}"
+                   for g in _group_order(groups["group"].unique().to_list()))
+        + "</li></ul>"
+    )
+    parts.append(method)
+    header = (
+        f"<h1>{_esc(title)}</h1><p class='muted'>Generated {_esc(generated)} from <code>{_esc(wh_path)}</code>; "
+        f"prices through {_esc(marts.prices_through)}. Every figure comes from the warehouse's marts.</p>"
+    )
+    doc = (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{_esc(title)}</title>"
+        f"<style>{CSS}</style></head><body>{header}{''.join(parts)}</body></html>"
+    )
+    _write(html_path, doc.encode("utf-8"))
+    return result
+
+
+def report_markdown(result: ReportResult) -> str:
+    """The `impact-report` artifact: the headline table and where the report is."""
+    lines = ["# jevons impact report", "", f"Report: `{result.html_path.resolve()}`", ""]
+    if result.empty:
+        return "\n".join([*lines, f"No event-study results yet: run `{RUN_FIRST}` first."])
+    lines += [
+        "| " + " | ".join(HEADLINE_HEADER) + " |",
+        "|" + "---|" * len(HEADLINE_HEADER),
+    ]
+    for r in result.headline.iter_rows(named=True):
+        cells = [
+            r["event_id"], r["name"], r["category"], str(r["day0"]), fmt_pct(r["caar_day0"]), fmt_pct(r["caar_0_1"]),
+            "–" if r["n_power"] is None else str(r["n_power"]), r["largest_fall_ticker"] or "–",
+            fmt_pct(r["largest_fall_car"]),
+        ]
+        lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+    lines += ["", f"{len(result.charts)} charts beside it."]
+    lines += [f"- {n}" for n in result.notes]
+    return "\n".join(lines)
+
+
+def publish_report_artifact(result: ReportResult) -> None:
+    """Create/update the markdown artifact `impact-report` (needs a Prefect run context or API)."""
+    from prefect.artifacts import create_markdown_artifact
+
+    create_markdown_artifact(
+        report_markdown(result), key="impact-report", description="Impact report: headline and path"
+    )
