@@ -16,6 +16,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -124,9 +125,10 @@ def _group_impact(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
     if not {"event_id", "group", "window_start", "window_end", "n", "caar"} <= columns:
         return None
     where = "WHERE model = 'market'" if "model" in columns else ""
-    return con.sql(
+    frame = con.sql(
         f'SELECT event_id, "group", window_start, window_end, n, caar FROM marts.group_impact {where}'
     ).pl()
+    return frame if frame.height else None  # migrated but not yet computed: use marts.event_impact
 
 
 def read_marts(con: duckdb.DuckDBPyConnection) -> MartFrames:
@@ -172,10 +174,19 @@ def _png(fig: Figure) -> bytes:
 
 
 def _pct_axis(ax: Any, axis: str = "y") -> None:
+    """Tick labels as signed percentages, with as many decimals as the tick spacing needs."""
     from matplotlib.ticker import FuncFormatter
 
-    formatter = FuncFormatter(lambda v, _pos: f"{v:+.0f}%" if v else "0%")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+    target = ax.yaxis if axis == "y" else ax.xaxis
+
+    def label(value: float, _pos: int | None) -> str:
+        ticks = target.get_majorticklocs()
+        step = min((abs(b - a) for a, b in pairwise(ticks) if b != a), default=1.0)
+        digits = 0 if step >= 1 else 1 if step >= 0.1 else 2
+        text = f"{value:+.{digits}f}%"
+        return "0%" if float(text[:-1]) == 0 else text
+
+    target.set_major_formatter(FuncFormatter(label))
 
 
 def chart_car_paths(bands: pl.DataFrame, dates: pl.DataFrame, title: str) -> bytes:
@@ -270,9 +281,11 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
         # labels of events within 40 days of each other step away from the marker so they do not overlap
         level = level + 1 if last is not None and (r["event_date"] - last).days < 40 else 0
         last = r["event_date"]
-        off = 8 + 11 * (level % 3)
-        ax.annotate(r["event_id"], (r["event_date"], v), xytext=(0, off if v >= 0 else -off),
-                    textcoords="offset points", ha="center", va="bottom" if v >= 0 else "top", fontsize=8)
+        dx, ha = ((0, "center"), (14, "left"), (-14, "right"))[level % 3]
+        dy = 8 if level == 0 else 16 + 12 * (level // 3)
+        ax.annotate(r["event_id"], (r["event_date"], v), xytext=(dx, dy if v >= 0 else -dy),
+                    textcoords="offset points", ha=ha, va="bottom" if v >= 0 else "top", fontsize=8,
+                    arrowprops={"arrowstyle": "-", "color": "#555", "lw": 0.6} if level else None)
     missing = tl.filter(pl.col("caar").is_null())
     if missing.height:
         ax.plot(missing["event_date"].to_list(), [0] * missing.height, marker="x", color="#777", ls="", ms=7)
@@ -282,6 +295,7 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
     _pct_axis(ax)
     lo, hi = ax.get_ylim()
     ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
+    ax.margins(x=0.05)
     ax.set_xlabel("event date")
     ax.set_ylabel(f"{group} CAAR [{window[0]},{window[1]:+d}] (%)")
     ax.grid(alpha=0.3)
@@ -312,7 +326,7 @@ def chart_demand(part: pl.DataFrame, event_id: str, event_date: date) -> bytes:
                 label="daily demand")
         ax.plot(p["date_local"].to_list(), (p["prev_year_mwh"] / 1000).to_list(), color="#888", lw=1.2, ls="--",
                 label="same day a year earlier (365 days)")
-        ax.axvline(event_date, color=GROUP_COLOURS["independent_power"], lw=1.2, ls=":", label=f"{event_id}")
+        ax.axvline(event_date, color="black", lw=1.4, ls=":", label=f"event date ({event_id})")
         ax.set_ylabel(f"{region}\nGWh per day")
         ax.grid(alpha=0.3)
     locator = AutoDateLocator()
