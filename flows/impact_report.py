@@ -213,7 +213,7 @@ def chart_car_paths(bands: pl.DataFrame, dates: pl.DataFrame, title: str) -> byt
             hi = [None if v is None else v * 100 for v in part["upper"].to_list()]
             ax.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0)
         ax.plot(x, (part["mean_car"] * 100).to_list(), color=colour, lw=2, marker="o", ms=3)
-        n = int(part["n"].max() or 0)
+        n = max(part["n"].to_list(), default=0)
         ax.set_title(f"{g} (n={n}{', no band' if n < 2 else ''})", fontsize=10, color=colour, fontweight="bold")
         ax.grid(alpha=0.3)
         _pct_axis(ax)
@@ -333,7 +333,7 @@ def chart_demand(part: pl.DataFrame, event_id: str, event_date: date) -> bytes:
     axes[-1].xaxis.set_major_locator(locator)
     axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
     axes[-1].set_xlabel("local date")
-    axes[0].legend(loc="upper left", fontsize=8, ncols=3)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", fontsize=9, ncols=3, frameon=False)
     fig.suptitle(f"Daily electricity demand (EIA-930) around {event_id} ({event_date})", fontsize=12,
                  fontweight="bold")
     return _png(fig)
@@ -361,6 +361,7 @@ h1{margin-bottom:4px}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-t
 table{border-collapse:collapse;margin:12px 0;font-size:14px}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.nowrap{white-space:nowrap}td.wide{min-width:360px}
 img{max-width:100%;height:auto;border:1px solid #eee;margin:8px 0}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:8px 12px;margin:12px 0}
 .muted{color:#666;font-size:13px}
@@ -388,6 +389,15 @@ def _txt(text: Any) -> str:
     return f"<td>{_esc(text)}</td>"
 
 
+def _day(value: Any) -> str:
+    """A date (or an id) cell that never wraps."""
+    return f'<td class="nowrap">{_esc(value)}</td>'
+
+
+def _wide(text: Any) -> str:
+    return f'<td class="wide">{_esc(text)}</td>'
+
+
 def _img(data: bytes, alt: str) -> str:
     return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
 
@@ -402,7 +412,7 @@ def headline_rows(head: pl.DataFrame) -> list[list[str]]:
             _txt(r["event_id"]),
             _txt(r["name"]),
             _txt(r["category"]),
-            _txt(r["day0"]),
+            _day(r["day0"]),
             _num(fmt_pct(r["caar_day0"])),
             _num(fmt_pct(r["caar_0_1"])),
             _num("–" if r["n_power"] is None else str(r["n_power"])),
@@ -433,17 +443,200 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _empty_html(wh: Path, title: str) -> str:
-    return (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{_esc(title)}</title>"
-        f"<style>{CSS}</style></head><body><h1>{_esc(title)}</h1>"
-        + _note(
+    return _document(
+        title,
+        _note(
             f"The warehouse <code>{_esc(wh)}</code> holds no event-study results yet. Run "
             f"<code>{_esc(RUN_FIRST)}</code> first (a folder of <code>TICKER.csv</code> price files, e.g. "
             "<code>../shared/data/prices_daily_close</code>; or <code>jevons run</code> for live Yahoo prices), "
             "then <code>jevons report</code> again."
-        )
-        + "</body></html>"
+        ),
+    ).decode("utf-8")
+
+
+class _Charts:
+    """Writes each chart as a PNG into the output folder and returns its embedded <img>."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.paths: list[Path] = []
+
+    def add(self, name: str, data: bytes, alt: str) -> str:
+        path = self.out / name
+        _write(path, data)
+        self.paths.append(path)
+        return _img(data, alt)
+
+    def remove_stale(self) -> None:
+        """Charts an earlier report left in the folder for events this one does not show."""
+        keep = set(self.paths)
+        for pattern in CHART_PATTERNS:
+            for path in self.out.glob(pattern):
+                if path not in keep:
+                    path.unlink(missing_ok=True)
+
+
+CHART_PATTERNS = ("timeline_power_caar.png", "*_car_paths.png", "*_day0.png", "*_demand.png")
+
+
+def _headline_section(head: pl.DataFrame, selection: rd.EventSelection, requested: bool, caar_source: str,
+                      notes: list[str]) -> str:
+    chosen = (
+        "requested"
+        if requested
+        else f"the {rd.RECENT_EFFICIENCY_EVENTS} most recent efficiency events with results, plus "
+        + ", ".join(rd.ALWAYS_EVENTS)
     )
+    html_parts = [
+        "<h2 id='headline-section'>Headline</h2>",
+        f"<p>Events shown: {len(selection.event_ids)} ({_esc(chosen)}). CAAR = mean cumulative abnormal return "
+        f"over the {rd.POWER_GROUP} group's tickers ({_esc(caar_source)}).</p>",
+        _table("headline", HEADLINE_HEADER, headline_rows(head)),
+    ]
+    for eid, why in selection.without_results.items():
+        notes.append(f"{eid}: {why}")
+        html_parts.append(_note(f"Event <code>{_esc(eid)}</code>: {_esc(why)}."))
+    return "".join(html_parts)
+
+
+def _timeline_section(marts: MartFrames, selection: rd.EventSelection, charts: _Charts) -> str:
+    window = (0, 1)
+    tl = rd.timeline(marts.events, marts.impact, rd.POWER_GROUP, window, marts.group_impact)
+    rows = [
+        [
+            _day(r["event_date"]),
+            _txt(r["event_id"]),
+            _txt(r["category"]),
+            _txt(r["name"]),
+            _day(r["day0"]),
+            _num("–" if r["n"] is None else str(r["n"])),
+            _num(fmt_pct(r["caar"])),
+        ]
+        for r in tl.iter_rows(named=True)
+    ]
+    header = ("event date", "event", "category", "name", "day 0", "n tickers", "CAAR [0,+1]")
+    return (
+        "<h2 id='timeline-section'>Timeline of all catalog events</h2>"
+        + charts.add("timeline_power_caar.png", chart_timeline(tl, rd.POWER_GROUP, window, selection.event_ids),
+                     "timeline of the power group's CAAR")
+        + f"<details><summary>Table: every catalog event with the {rd.POWER_GROUP} CAAR [0,+1]</summary>"
+        + _table("timeline", header, rows)
+        + "</details>"
+    )
+
+
+def _event_section(marts: MartFrames, eid: str, bands: pl.DataFrame, charts: _Charts) -> str:
+    ev = marts.events.filter(pl.col("event_id") == eid).row(0, named=True)
+    moves = rd.day0_moves(marts.impact, eid)
+    day0 = min(marts.impact.filter(pl.col("event_id") == eid)["day0"].to_list())
+    parts = [
+        f"<h2 id='event-{_esc(eid)}'>{_esc(ev['name'])} <span class='muted'>({_esc(eid)}, {_esc(ev['category'])}, "
+        f"event date {_esc(ev['event_date'])}, day 0 {_esc(day0)})</span></h2>",
+        f"<p>{_esc(ev['description'])}</p>",
+    ]
+    ev_bands = bands.filter(pl.col("event_id") == eid)
+    dates = (
+        marts.abnormal.filter(pl.col("event_id") == eid)
+        .group_by("rel_day")
+        .agg(pl.col("date").min())
+        .sort("rel_day")
+    )
+    if ev_bands.height:
+        title = f"{eid}: cumulative abnormal return by group, trading days −10..+10 (day 0 = {day0})"
+        parts.append(charts.add(f"{eid}_car_paths.png", chart_car_paths(ev_bands, dates, title), f"{eid} CAR paths"))
+    parts.append(
+        charts.add(f"{eid}_day0.png", chart_day0(moves, f"{eid}: day-0 abnormal return by ticker (day 0 = {day0})"),
+                   f"{eid} day-0 abnormal returns")
+    )
+    rows = [
+        [_txt(r["ticker"]), _group_cell(r["group"]), _num(fmt_pct(r["raw_return"])), _num(fmt_pct(r["car"])),
+         _num(fmt_num(r["car_t"])), _num(fmt_num(r["p_value"], 3, signed=False))]
+        for r in moves.iter_rows(named=True)
+    ]
+    parts.append(
+        "<details><summary>Table: day-0 returns by ticker</summary>"
+        + _table(f"day0-{eid}", ("ticker", "group", "raw return", "abnormal return", "t", "p"), rows)
+        + "</details>"
+    )
+    return "".join(parts)
+
+
+JEVONS_HEADER = (
+    "event", "event date", "n tickers", "CAAR day 0", "CAAR [0,+5]", "growth change 3m", "growth change 6m",
+    "regions (6m)", "market reaction", "demand outcome", "verdict",
+)
+
+
+def _electricity_section(marts: MartFrames, event_ids: Sequence[str], charts: _Charts, notes: list[str]) -> str:
+    parts = ["<h2 id='electricity-section'>Electricity demand and the Jevons check</h2>"]
+    categories = dict(marts.events.select("event_id", "category").iter_rows())
+    eff_ids = [e for e in event_ids if categories.get(e) == "efficiency"]
+    demand = rd.demand_around(marts.demand_daily, marts.events, eff_ids) if marts.demand_daily.height else None
+    if demand is None or demand.height == 0:
+        parts.append(_note(
+            "No electricity demand data around the shown efficiency events (<code>marts.electricity_demand_daily"
+            "</code> has no rows for DOM, ERCO or US48 there). Set <code>EIA_API_KEY</code> (free at "
+            "https://www.eia.gov/opendata/register.php) and run <code>jevons run</code> to load EIA-930 demand."
+        ))
+        notes.append("no electricity demand data")
+    else:
+        parts.append(
+            f"<p>Daily demand summed from EIA-930 hourly data ({rd.DEMAND_DAYS_BEFORE} days before to "
+            f"{rd.DEMAND_DAYS_AFTER} days after each efficiency event), in GWh per day, with the same calendar "
+            "days a year earlier (dashed). DOM is Dominion (northern Virginia's data-centre cluster), ERCO is "
+            "ERCOT (Texas), US48 the lower 48 states. Not weather-adjusted.</p>"
+        )
+        event_dates = dict(marts.events.select("event_id", "event_date").iter_rows())
+        for eid in eff_ids:
+            part = demand.filter(pl.col("event_id") == eid)
+            if part.height:
+                parts.append(charts.add(f"{eid}_demand.png", chart_demand(part, eid, event_dates[eid]),
+                                        f"{eid} electricity demand"))
+    if marts.jevons.height == 0:
+        parts.append(_note("<code>marts.jevons_check</code> has no rows: no efficiency event has results yet."))
+        notes.append("marts.jevons_check is empty")
+        return "".join(parts)
+    jt = rd.jevons_table(marts.jevons)
+    if max(jt["n_regions_6m"].to_list() + marts.jevons["n_regions_3m"].to_list(), default=0) == 0:
+        parts.append(_note("The Jevons check has no demand figures yet (no electricity data, or the windows "
+                           "after the events are not over): its verdicts rest on the stock reaction alone."))
+    rows = [
+        [_day(r["event_id"]), _day(r["event_date"]), _num(str(r["power_n_tickers"])),
+         _num(fmt_pct(r["power_caar_day0"])), _num(fmt_pct(r["power_caar_0_5"])),
+         _num(fmt_pp(r["demand_growth_change_3m_pp"])), _num(fmt_pp(r["demand_growth_change_6m_pp"])),
+         _num(str(r["n_regions_6m"])), _txt(r["market_reaction"]), _txt(r["demand_outcome"]), _wide(r["verdict"])]
+        for r in jt.iter_rows(named=True)
+    ]
+    parts.append("<p>From <code>marts.jevons_check</code>: the power producers' reaction next to the change in "
+                 "year-over-year demand growth in the data-centre regions (3 and 6 months after vs before).</p>")
+    parts.append(_table("jevons-check", JEVONS_HEADER, rows))
+    return "".join(parts)
+
+
+def _method_section(groups: Sequence[str], caar_source: str) -> str:
+    swatches = " ".join(
+        f"<span class='swatch' style='background:{group_colour(g)}'></span>{_esc(g)}" for g in _group_order(groups)
+    )
+    return (
+        "<h2 id='method'>How to read this</h2><ul>"
+        "<li>Abnormal return = actual return − market-model expected return (α + β × benchmark return), α and β "
+        "fitted by OLS over trading days [−250, −11] (<code>marts.event_impact</code>, "
+        "<code>marts.abnormal_returns</code>, model <code>market</code>).</li>"
+        "<li>CAR paths: cumulative abnormal return from trading day −10. The line is the mean CAR across the "
+        "group's tickers on each day; the band is mean ± 1.96 × the cross-sectional standard error (sample "
+        "standard deviation across the tickers / √n), an approximate 95% interval. A group with one ticker has "
+        "no band. Dates under the day numbers are the trading dates.</li>"
+        f"<li>CAAR: mean CAR over a group's tickers ({_esc(caar_source)}).</li>"
+        "<li>Day 0 is the first trading day on or after the event date.</li>"
+        f"<li>Colours: one colour per group in every chart and table: {swatches}</li></ul>"
+    )
+
+
+def _document(title: str, body: str) -> bytes:
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{_esc(title)}</title>"
+        f"<style>{CSS}</style></head><body><h1>{_esc(title)}</h1>{body}</body></html>"
+    ).encode()
 
 
 def build_report(
@@ -455,196 +648,55 @@ def build_report(
     """Write impact_report.html and the PNG charts into out_dir from the published warehouse (read-only)."""
     con = open_for_query(warehouse)
     try:
-        wh_path = Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
-                       .fetchall()[0][0])
+        wh_path = Path(
+            con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+        )
         marts = read_marts(con)
     finally:
         con.close()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    html_path = out / REPORT_FILE
-    title = "jevons impact report"
-    generated = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     known = set(marts.events["event_id"].to_list())
     unknown = [e for e in event_ids or [] if e not in known]
     if unknown:
         raise JevonsInputError(
             f"--event: unknown event id(s) {', '.join(unknown)}; catalog ids: {', '.join(sorted(known))}"
         )
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise JevonsInputError(f"--out: cannot create the report folder {out}: {exc.strerror or exc}") from None
+    result = ReportResult(html_path=out / REPORT_FILE)
+    title = "jevons impact report"
     if marts.impact.filter(pl.col("car").is_not_null()).is_empty():
-        _write(html_path, _empty_html(wh_path, title).encode("utf-8"))
-        return ReportResult(
-            html_path=html_path,
-            empty=True,
-            notes=[f"no event-study results in {wh_path}: run `{RUN_FIRST}` first"],
-        )
+        _write(result.html_path, _empty_html(wh_path, title).encode("utf-8"))
+        result.empty = True
+        result.notes.append(f"no event-study results in {wh_path}: run `{RUN_FIRST}` first")
+        return result
 
     selection = rd.select_events(marts.events, marts.impact, event_ids)
-    result = ReportResult(html_path=html_path, event_ids=selection.event_ids)
-    gi = marts.group_impact
+    result.event_ids = selection.event_ids
     caar_source = (
-        "marts.group_impact" if gi is not None else "the mean of car over the group's tickers in marts.event_impact"
+        "marts.group_impact"
+        if marts.group_impact is not None
+        else "the mean of car over the group's tickers in marts.event_impact"
     )
-    head = rd.headline(marts.events, marts.impact, selection.event_ids, gi)
-    result.headline = head
-    parts: list[str] = []
-
-    def save(name: str, data: bytes, alt: str) -> str:
-        path = out / name
-        _write(path, data)
-        result.charts.append(path)
-        return _img(data, alt)
-
-    # headline
-    parts.append("<h2 id='headline-section'>Headline</h2>")
-    parts.append(
-        f"<p>Events shown: {len(selection.event_ids)} "
-        + ("(requested)" if event_ids else f"(the {rd.RECENT_EFFICIENCY_EVENTS} most recent efficiency events with "
-           f"results, plus {', '.join(rd.ALWAYS_EVENTS)})")
-        + f". CAAR = mean cumulative abnormal return over the {rd.POWER_GROUP} group's tickers "
-        f"({_esc(caar_source)}).</p>"
-    )
-    parts.append(_table("headline", HEADLINE_HEADER, headline_rows(head)))
-    for eid, why in selection.without_results.items():
-        msg = f"Event <code>{_esc(eid)}</code>: {_esc(why)}."
-        result.notes.append(f"{eid}: {why}")
-        parts.append(_note(msg))
-
-    # timeline
-    window = (0, 1)
-    tl = rd.timeline(marts.events, marts.impact, rd.POWER_GROUP, window, gi)
-    parts.append("<h2 id='timeline-section'>Timeline of all catalog events</h2>")
-    parts.append(save("timeline_power_caar.png", chart_timeline(tl, rd.POWER_GROUP, window, selection.event_ids),
-                      "timeline of the power group's CAAR"))
-    tl_rows = [
-        [
-            _txt(r["event_date"]),
-            _txt(r["event_id"]),
-            _txt(r["category"]),
-            _txt(r["name"]),
-            _txt(r["day0"]),
-            _num("–" if r["n"] is None else str(r["n"])),
-            _num(fmt_pct(r["caar"])),
-        ]
-        for r in tl.iter_rows(named=True)
-    ]
-    parts.append(
-        "<details><summary>Table: every catalog event with the "
-        f"{rd.POWER_GROUP} CAAR [0,+1]</summary>"
-        + _table("timeline", ("event date", "event", "category", "name", "day 0", "n tickers", "CAAR [0,+1]"), tl_rows)
-        + "</details>"
-    )
-
-    # per event
+    result.headline = rd.headline(marts.events, marts.impact, selection.event_ids, marts.group_impact)
+    charts = _Charts(out)
     groups = rd.ticker_groups(marts.impact)
-    sel_ar = marts.abnormal.filter(pl.col("event_id").is_in(selection.event_ids))
-    bands = rd.car_bands(sel_ar, groups)
-    info = {r["event_id"]: r for r in marts.events.iter_rows(named=True)}
-    for eid in selection.event_ids:
-        ev = info[eid]
-        moves = rd.day0_moves(marts.impact, eid)
-        day0 = marts.impact.filter(pl.col("event_id") == eid)["day0"].min()
-        parts.append(f"<h2 id='event-{_esc(eid)}'>{_esc(ev['name'])} <span class='muted'>({_esc(eid)}, "
-                     f"{_esc(ev['category'])}, event date {_esc(ev['event_date'])}, day 0 {_esc(day0)})</span></h2>")
-        parts.append(f"<p>{_esc(ev['description'])}</p>")
-        ev_bands = bands.filter(pl.col("event_id") == eid)
-        dates = (
-            sel_ar.filter(pl.col("event_id") == eid).group_by("rel_day").agg(pl.col("date").min()).sort("rel_day")
-        )
-        if ev_bands.height:
-            parts.append(save(f"{eid}_car_paths.png",
-                              chart_car_paths(ev_bands, dates, f"{eid}: cumulative abnormal return by group, "
-                                                               "trading days −10..+10"),
-                              f"{eid} CAR paths"))
-        parts.append(save(f"{eid}_day0.png",
-                          chart_day0(moves, f"{eid}: day-0 abnormal return by ticker (day 0 = {day0})"),
-                          f"{eid} day-0 abnormal returns"))
-        rows = [
-            [_txt(r["ticker"]), _group_cell(r["group"]), _num(fmt_pct(r["raw_return"])), _num(fmt_pct(r["car"])),
-             _num(fmt_num(r["car_t"])), _num(fmt_num(r["p_value"], 3, signed=False))]
-            for r in moves.iter_rows(named=True)
-        ]
-        parts.append(
-            "<details><summary>Table: day-0 returns by ticker</summary>"
-            + _table(f"day0-{eid}", ("ticker", "group", "raw return", "abnormal return", "t", "p"), rows)
-            + "</details>"
-        )
-
-    # electricity
-    parts.append("<h2 id='electricity-section'>Electricity demand and the Jevons check</h2>")
-    eff_ids = [e for e in selection.event_ids if info[e]["category"] == "efficiency"]
-    demand = (
-        rd.demand_around(marts.demand_daily, marts.events, eff_ids)
-        if marts.demand_daily.height
-        else pl.DataFrame()
-    )
-    if demand.height == 0:
-        parts.append(_note(
-            "No electricity demand data around the shown efficiency events (<code>marts.electricity_demand_daily"
-            "</code> has no rows for DOM, ERCO or US48 there). Set <code>EIA_API_KEY</code> (free at "
-            "https://www.eia.gov/opendata/register.php) and run <code>jevons run</code> to load EIA-930 demand."
-        ))
-        result.notes.append("no electricity demand data")
-    else:
-        parts.append(
-            f"<p>Daily demand summed from EIA-930 hourly data ({rd.DEMAND_DAYS_BEFORE} days before to "
-            f"{rd.DEMAND_DAYS_AFTER} days after each efficiency event), in GWh per day, with the same calendar "
-            "days a year earlier (dashed). DOM is Dominion (northern Virginia's data-centre cluster), ERCO is "
-            "ERCOT (Texas), US48 the lower 48 states. Not weather-adjusted.</p>"
-        )
-        for eid in eff_ids:
-            part = demand.filter(pl.col("event_id") == eid)
-            if part.height:
-                parts.append(save(f"{eid}_demand.png", chart_demand(part, eid, info[eid]["event_date"]),
-                                  f"{eid} electricity demand"))
-    if marts.jevons.height == 0:
-        parts.append(_note("<code>marts.jevons_check</code> has no rows: no efficiency event has results yet."))
-        result.notes.append("marts.jevons_check is empty")
-    else:
-        jt = rd.jevons_table(marts.jevons)
-        if int(jt["n_regions_6m"].max() or 0) == 0 and int(marts.jevons["n_regions_3m"].max() or 0) == 0:
-            parts.append(_note("The Jevons check has no demand figures yet (no electricity data, or the windows "
-                               "after the events are not over): its verdicts rest on the stock reaction alone."))
-        rows = [
-            [_txt(r["event_id"]), _txt(r["event_date"]), _num(str(r["power_n_tickers"])),
-             _num(fmt_pct(r["power_caar_day0"])), _num(fmt_pct(r["power_caar_0_5"])),
-             _num(fmt_pp(r["demand_growth_change_3m_pp"])), _num(fmt_pp(r["demand_growth_change_6m_pp"])),
-             _num(str(r["n_regions_6m"])), _txt(r["market_reaction"]), _txt(r["demand_outcome"]),
-             _txt(r["verdict"])]
-            for r in jt.iter_rows(named=True)
-        ]
-        parts.append("<p>From <code>marts.jevons_check</code>: the power producers' reaction next to the change in "
-                     "year-over-year demand growth in the data-centre regions (3 and 6 months after vs before).</p>")
-        parts.append(_table("jevons-check", ("event", "event date", "n tickers", "CAAR day 0", "CAAR [0,+5]",
-                                             "growth change 3m", "growth change 6m", "regions (6m)",
-                                             "market reaction", "demand outcome", "verdict"), rows))
-
-    method = (
-        "<h2 id='method'>How to read this</h2><ul>"
-        "<li>Abnormal return = actual return − market-model expected return (α + β × SPY return), β fitted by OLS "
-        "over trading days [−250, −11] (<code>marts.event_impact</code>, <code>marts.abnormal_returns</code>, "
-        "model <code>market</code>).</li>"
-        "<li>CAR paths: cumulative abnormal return from trading day −10. The line is the mean CAR across the "
-        "group's tickers on each day; the band is mean ± 1.96 × the cross-sectional standard error (sample "
-        "standard deviation across the tickers / √n), an approximate 95% interval. A group with one ticker has "
-        "no band. Dates under the day numbers are the trading dates.</li>"
-        f"<li>CAAR: mean CAR over a group's tickers ({_esc(caar_source)}).</li>"
-        "<li>Day 0 is the first trading day on or after the event date.</li>"
-        f"<li>Colours: one colour per group everywhere: "
-        + " ".join(f"<span class='swatch' style='background:{group_colour(g)}'></span>{_esc(g)}"
-                   for g in _group_order(groups["group"].unique().to_list()))
-        + "</li></ul>"
-    )
-    parts.append(method)
-    header = (
-        f"<h1>{_esc(title)}</h1><p class='muted'>Generated {_esc(generated)} from <code>{_esc(wh_path)}</code>; "
-        f"prices through {_esc(marts.prices_through)}. Every figure comes from the warehouse's marts.</p>"
-    )
-    doc = (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{_esc(title)}</title>"
-        f"<style>{CSS}</style></head><body>{header}{''.join(parts)}</body></html>"
-    )
-    _write(html_path, doc.encode("utf-8"))
+    bands = rd.car_bands(marts.abnormal.filter(pl.col("event_id").is_in(selection.event_ids)), groups)
+    generated = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    body = [
+        f"<p class='muted'>Generated {_esc(generated)} from <code>{_esc(wh_path)}</code>; prices through "
+        f"{_esc(marts.prices_through)}. Every figure comes from the warehouse's marts.</p>",
+        _headline_section(result.headline, selection, bool(event_ids), caar_source, result.notes),
+        _timeline_section(marts, selection, charts),
+        *(_event_section(marts, eid, bands, charts) for eid in selection.event_ids),
+        _electricity_section(marts, selection.event_ids, charts, result.notes),
+        _method_section(groups["group"].unique().to_list(), caar_source),
+    ]
+    _write(result.html_path, _document(title, "".join(body)))
+    result.charts = charts.paths
+    charts.remove_stale()
     return result
 
 
