@@ -177,8 +177,13 @@ def _png(fig: Figure) -> bytes:
 class _PercentFormatter(Formatter):
     """Signed percentages with as many decimals as the tick spacing needs (values already in percent)."""
 
+    _ticks: tuple[float, ...] = ()
+
+    def set_locs(self, locs: Any) -> None:
+        self._ticks = tuple(locs)
+
     def __call__(self, x: float, pos: int | None = None) -> str:
-        step = min((abs(b - a) for a, b in pairwise(self.locs) if b != a), default=1.0)
+        step = min((abs(b - a) for a, b in pairwise(self._ticks) if b != a), default=1.0)
         digits = 0 if step >= 1 else 1 if step >= 0.1 else 2
         text = f"{x:+.{digits}f}%"
         return "0%" if float(text[:-1]) == 0 else text
