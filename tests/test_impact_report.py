@@ -352,3 +352,21 @@ def test_electricity_section(electricity_report: tuple[Path, Path]) -> None:
     g6 = _rows(wh, "SELECT demand_growth_change_6m_pp FROM marts.jevons_check WHERE event_id = 'deepseek_selloff'")
     assert g6[0][0] is not None and selloff[6] == fmt_pp(g6[0][0])
     assert re.search(r"\d pp", selloff[6])
+
+
+def test_a_failing_report_never_fails_the_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    import flows.daily
+    import flows.impact_report
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(flows.impact_report, "build_report", broken)
+    monkeypatch.setattr(flows.daily, "get_run_logger", lambda: logging.getLogger("test-report"))
+    with caplog.at_level(logging.WARNING, logger="test-report"):
+        assert flows.daily.write_impact_report.fn(tmp_path / "jevons.duckdb") is None
+    assert "impact report not written: RuntimeError: disk on fire" in caplog.text
