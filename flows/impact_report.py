@@ -371,7 +371,7 @@ th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums;
 td.nowrap{white-space:nowrap}td.wide{min-width:360px}
 img{max-width:100%;height:auto;border:1px solid #eee;margin:8px 0}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:8px 12px;margin:12px 0}
-.muted{color:#666;font-size:13px}
+.muted{color:#666;font-size:13px}.scroll{overflow-x:auto;max-width:100%}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px}
 code{background:#f4f4f4;padding:1px 4px;border-radius:3px}
 """
@@ -385,7 +385,9 @@ def _table(table_id: str, header: Sequence[str], rows: Sequence[Sequence[str]]) 
     """rows hold ready cells: '<td ...>...</td>'."""
     head = "".join(f"<th>{_esc(h)}</th>" for h in header)
     body = "".join(f"<tr>{''.join(r)}</tr>" for r in rows)
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (
+        f'<div class="scroll"><table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    )
 
 
 def _num(text: str) -> str:
