@@ -262,6 +262,63 @@ def report(
 
 
 @app.command()
+def impact(
+    event: Annotated[str, typer.Option("--event", help="Catalog event id, e.g. deepseek_selloff")],
+    tickers: Annotated[str, typer.Option("--tickers", help="Comma-separated tickers forming one portfolio")],
+    model: Annotated[str, typer.Option(help="market, market_adjusted or constant_mean")] = "market",
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Event study and every group test for a portfolio you name, on the published warehouse (read-only)."""
+    from flows.portfolio import portfolio_impact
+
+    per_ticker, groups = portfolio_impact(warehouse, event, tickers.split(","), model)
+    table = RichTable("ticker", "window", "CAR", "t", "SCAR", "p (SCAR)", title=f"{event}: per ticker ({model} model)")
+    for r in per_ticker.sort("ticker", "window_start", "window_end").iter_rows(named=True):
+        table.add_row(
+            r["ticker"],
+            f"[{r['window_start']},{r['window_end']}]",
+            _pct(r["car"]),
+            "" if r["car_t"] is None else f"{r['car_t']:.2f}",
+            "" if r["scar"] is None else f"{r['scar']:.2f}",
+            "" if r["scar_p"] is None else f"{r['scar_p']:.4f}",
+        )
+    console.print(table)
+    tests = RichTable(
+        "window",
+        "n",
+        "CAAR",
+        "median",
+        "neg",
+        "csect p",
+        "Patell p",
+        "BMP p",
+        "KP-BMP p",
+        "rank p",
+        "sign p",
+        title="Portfolio tests (KP-BMP adjusts BMP for the cross-correlation of a shared event date: trust it)",
+    )
+
+    def p(v: float | None) -> str:
+        return "" if v is None else f"{v:.4f}"
+
+    for r in groups.iter_rows(named=True):
+        tests.add_row(
+            f"[{r['window_start']},{r['window_end']}]",
+            str(r["n"]),
+            _pct(r["caar"]),
+            _pct(r["median_car"]),
+            f"{r['share_negative']:.0%}",
+            p(r["csect_p"]),
+            p(r["patell_p"]),
+            p(r["bmp_p"]),
+            p(r["kp_bmp_p"]),
+            p(r["rank_p"]),
+            p(r["gsign_p"]),
+        )
+    console.print(tests)
+
+
+@app.command()
 def serve(
     cron: Annotated[str, typer.Option(help="Cron schedule of the daily run")] = "30 6 * * *",
     timezone: Annotated[str, typer.Option(help="IANA time zone of the schedule")] = "UTC",

@@ -92,6 +92,43 @@ def _run_prices(files: dict[str, str | bytes]) -> Callable[[Path], list[str]]:
     return make
 
 
+def _impact(event: str, tickers: str) -> Callable[[Path], list[str]]:
+    """`jevons impact` against a tiny real warehouse (seeds loaded, two SPY prices)."""
+
+    def make(tmp: Path) -> list[str]:
+        import datetime as dt
+
+        import polars as pl
+
+        from warehouse import seeds
+        from warehouse.connection import staged_writer
+        from warehouse.load import upsert
+        from warehouse.tables.core import AI_EVENTS, PRICES_DAILY, UNIVERSE
+
+        prices = pl.DataFrame(
+            {
+                "ticker": ["SPY", "SPY"],
+                "date": [dt.date(2025, 1, 24), dt.date(2025, 1, 27)],
+                "open": [None, None],
+                "high": [None, None],
+                "low": [None, None],
+                "close": [600.0, 591.5],
+                "adj_close": [600.0, 591.5],
+                "volume": [None, None],
+                "source": ["test", "test"],
+            },
+            schema_overrides={"open": pl.Float64, "high": pl.Float64, "low": pl.Float64, "volume": pl.Int64},
+        )
+        wh = tmp / "tiny.duckdb"
+        with staged_writer(wh) as con:
+            upsert(con, AI_EVENTS, seeds.read_events(), run_id="t", source="test")
+            upsert(con, UNIVERSE, seeds.read_universe(), run_id="t", source="test")
+            upsert(con, PRICES_DAILY, prices, run_id="t", source="test")
+        return ["impact", "--event", event, "--tickers", tickers, "--warehouse", str(wh)]
+
+    return make
+
+
 def _argv(*args: str) -> Callable[[Path], list[str]]:
     def make(tmp: Path) -> list[str]:
         return [a.replace("<tmp>", str(tmp)) for a in args]
@@ -247,6 +284,18 @@ CASES: list[Case] = [
         "nonexistent warehouse for `jevons sql`",
         _argv("sql", "SELECT 1", "--warehouse", "<tmp>/none.duckdb"),
         "no warehouse at <tmp>/none.duckdb: run `jevons run` first, or pass --warehouse PATH",
+    ),
+    Case(
+        "CLI arguments",
+        "unknown ticker (`jevons impact`)",
+        _impact("deepseek_selloff", "CEG,ZZZZ"),
+        "--tickers: no prices in the warehouse for CEG, ZZZZ (load them first: jevons backfill --tickers ... or a CSV folder with jevons run --prices-from)",
+    ),
+    Case(
+        "CLI arguments",
+        "unknown event (`jevons impact`)",
+        _impact("deepseek_r2", "SPY"),
+        "--event: unknown event 'deepseek_r2'; known events: talen_cumulus_sale, nvidia_blackwell, gpt4o_mini",
     ),
     Case(
         "config",
