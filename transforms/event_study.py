@@ -1,4 +1,4 @@
-"""Market-model event study, vectorised across every (event, ticker) pair at once.
+"""Event study of daily returns, vectorised across every (event, ticker, model) at once.
 
 Definitions (MacKinlay 1997, "Event Studies in Economics and Finance", sections 4-5):
 
@@ -6,29 +6,38 @@ Definitions (MacKinlay 1997, "Event Studies in Economics and Finance", sections 
   0, 1, 2, ... Day 0 of an event is the first calendar date on or after `event_date` (a weekend or holiday
   event reacts on the next session). `rel_day = calendar index - day 0 index`, so a day on which the ticker
   has no return is a *missing* rel_day, never a shifted one.
-- Market model, per (event, ticker), over the estimation window (default rel_days [-250, -11]) on the days where
-  both the ticker return y and the benchmark return x exist, n >= `min_estimation_days` (default 120):
-  `y_t = alpha + beta x_t + e_t`, OLS in closed form from group sums with centred second moments
-  `S_xx = sum (x - xbar)^2`, `S_xy = sum (x - xbar)(y - ybar)`, `S_yy = sum (y - ybar)^2`:
-  `beta = S_xy / S_xx`, `alpha = ybar - beta xbar`, `sigma^2 = SSR / (n - 2) = (S_yy - beta S_xy) / (n - 2)`.
+- Estimation sums, per (event, ticker), over the estimation window (default rel_days [-250, -11]) on the n days
+  where both the ticker return y and the benchmark return x exist (n >= `min_estimation_days`, default 120):
+  n, sum x, sum y, sum xx, sum xy, sum yy and the centred moments `S_xx = sum (x - xbar)^2`,
+  `S_xy = sum (x - xbar)(y - ybar)`, `S_yy = sum (y - ybar)^2` (`market_model_fits`).
+- Models (`expected_ret = alpha + beta x` for all three, so abnormal_returns reads the same way):
+  - market (OLS market model): `beta = S_xy / S_xx`, `alpha = ybar - beta xbar`, d = n - 2,
+    `sigma^2 = SSR / d = (S_yy - beta S_xy) / d`;
+  - market_adjusted: alpha = 0, beta = 1 (AR = y - x), d = n - 1, `sigma^2 = S_dd / d` with d_t = y_t - x_t,
+    `S_dd = S_yy - 2 S_xy + S_xx`;
+  - constant_mean: alpha = ybar, beta = 0, d = n - 1, `sigma^2 = S_yy / d`.
 - Abnormal return `AR_t = y_t - (alpha + beta x_t)` for rel_days in the AR window (default [-10, 10]);
   marts.abnormal_returns.car is `sum AR` from the first AR-window day through day t, in rel_day order.
+  `estimation_ar` holds the same for the estimation window (input of the group tests).
 - CAR window [a, b] (inclusive), L = b - a + 1 trading days:
-  `CAR = sum_{t=a..b} AR_t`, `car_t = CAR / (sigma sqrt(L))`,
-  `p = 2 P(T_{n-2} > |car_t|)` (two-sided Student t with n - 2 degrees of freedom),
-  `raw_return = prod_{t=a..b} (1 + y_t) - 1`.
-  car_t treats the ARs as independent with the estimation residual variance; it leaves out the
-  prediction-error term `sigma^2 (1/n + (x_t - xbar)^2 / S_xx)`, which `market_model_fits` keeps the sums for.
+  `CAR = sum_{t=a..b} AR_t`, `car_t = CAR / (sigma sqrt(L))`, `p_value = 2 P(T_d > |car_t|)` (two-sided
+  Student t with the model's d degrees of freedom), `raw_return = prod_{t=a..b} (1 + y_t) - 1`.
+  car_t treats the ARs as independent with the estimation residual variance. The prediction-error-corrected
+  standard error adds the estimation error of alpha and beta:
+  market `car_se = sigma sqrt(L + L^2 / n + (sum_{t=a..b} (x_t - xbar))^2 / S_xx)`,
+  constant_mean `car_se = sigma sqrt(L + L^2 / n)`, market_adjusted `car_se = sigma sqrt(L)` (nothing
+  estimated); `scar = CAR / car_se`, `scar_p` two-sided Student t with d df (Patell 1976; Campbell, Lo and
+  MacKinlay 1997, 4.4).
 
 Nothing is shortened silently. A CAR window missing any day (beyond the last data, or a day the ticker has no
-return) keeps its row with car, car_t, p_value and raw_return null, plus a `window_incomplete` warning. A day
-inside the AR window on which the benchmark traded but the ticker has no return gets an `event_window_gap`
-warning and makes `car` in abnormal_returns null from that day on (a cumulative sum that skips a day would be
-mislabelled). Pairs that cannot be computed at all go to `skips` with a reason code.
+return) keeps its row with car, car_t, p_value, raw_return, car_se, scar and scar_p null, plus a
+`window_incomplete` warning. A day inside the AR window on which the benchmark traded but the ticker has no return
+gets an `event_window_gap` warning and makes `car` in abnormal_returns null from that day on (a cumulative sum
+that skips a day would be mislabelled). Pairs that cannot be computed at all go to `skips` with a reason code.
 
-Everything is joins and group_by aggregates over long frames: no Python loop over tickers or events. The steps
-are public so that later tests (Patell, BMP, Kolari-Pynnönen, Corrado, sign) can reuse them:
-`build_panel` -> `market_model_fits` -> `abnormal_panel`.
+Everything is joins and group_by aggregates over long frames: no Python loop over tickers, events or models. The
+steps are public so that further statistics can reuse them:
+`build_panel` -> `market_model_fits` -> `model_fits` -> `abnormal_panel`.
 """
 
 from __future__ import annotations
@@ -40,6 +49,9 @@ import polars as pl
 from scipy import stats
 
 MODEL_MARKET = "market"
+MODEL_MARKET_ADJUSTED = "market_adjusted"
+MODEL_CONSTANT_MEAN = "constant_mean"
+MODELS: tuple[str, ...] = (MODEL_MARKET, MODEL_MARKET_ADJUSTED, MODEL_CONSTANT_MEAN)
 EVENT_WIDE = "*"  # marts.event_skips.ticker when the whole event is skipped
 
 ABNORMAL_RETURNS_SCHEMA: dict[str, pl.DataType] = {
@@ -72,6 +84,10 @@ EVENT_IMPACT_SCHEMA: dict[str, pl.DataType] = {
     "sigma": pl.Float64(),
     "n_estimation": pl.Int32(),
     "benchmark": pl.String(),
+    "car_se": pl.Float64(),
+    "scar": pl.Float64(),
+    "scar_p": pl.Float64(),
+    "n_missing_estimation": pl.Int32(),
 }
 SKIPS_SCHEMA: dict[str, pl.DataType] = {
     "event_id": pl.String(),
@@ -84,6 +100,7 @@ FITS_SCHEMA: dict[str, pl.DataType] = {
     "event_id": pl.String(),
     "ticker": pl.String(),
     "n": pl.Int32(),
+    "n_missing": pl.Int32(),
     "sum_x": pl.Float64(),
     "sum_y": pl.Float64(),
     "sum_xx": pl.Float64(),
@@ -98,6 +115,29 @@ FITS_SCHEMA: dict[str, pl.DataType] = {
     "beta": pl.Float64(),
     "sigma": pl.Float64(),
     "dof": pl.Int32(),
+}
+MODEL_FITS_SCHEMA: dict[str, pl.DataType] = {
+    "event_id": pl.String(),
+    "ticker": pl.String(),
+    "model": pl.String(),
+    "n": pl.Int32(),
+    "alpha": pl.Float64(),
+    "beta": pl.Float64(),
+    "sigma": pl.Float64(),
+    "dof": pl.Int32(),
+    "x_mean": pl.Float64(),
+    "s_xx": pl.Float64(),
+}
+ESTIMATION_AR_SCHEMA: dict[str, pl.DataType] = {
+    "event_id": pl.String(),
+    "ticker": pl.String(),
+    "model": pl.String(),
+    "rel_day": pl.Int32(),
+    "date": pl.Date(),
+    "ret": pl.Float64(),
+    "benchmark_ret": pl.Float64(),
+    "expected_ret": pl.Float64(),
+    "abnormal_ret": pl.Float64(),
 }
 PANEL_SCHEMA: dict[str, pl.DataType] = {
     "event_id": pl.String(),
@@ -118,6 +158,7 @@ PAIRS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 _PAIR = ("event_id", "ticker")
+_PAIR_MODEL = ("event_id", "ticker", "model")
 
 
 @dataclass(frozen=True)
@@ -126,15 +167,20 @@ class EventStudyConfig:
 
     The defaults follow common practice: a ~1-year estimation window that ends 10 days before the event so the
     event's run-up cannot contaminate alpha and beta, at least half a year of usable days, and CARs over the
-    event day, a 3-day window around it, the next-day reaction and the first trading week.
+    event day, a 3-day window around it, the next-day reaction and the first trading week. `models` picks the
+    expected-return models (MODELS); the market model alone by default.
     """
 
     estimation_window: tuple[int, int] = (-250, -11)
     min_estimation_days: int = 120
     ar_window: tuple[int, int] = (-10, 10)
     car_windows: tuple[tuple[int, int], ...] = ((0, 0), (-1, 1), (0, 1), (0, 5))
+    models: tuple[str, ...] = (MODEL_MARKET,)
 
     def __post_init__(self) -> None:
+        unknown = [m for m in self.models if m not in MODELS]
+        if unknown or not self.models or len(set(self.models)) != len(self.models):
+            raise ValueError(f"models must be distinct names from {MODELS}, got {self.models}")
         est_a, est_b = self.estimation_window
         if est_a > est_b or self.ar_window[0] > self.ar_window[1]:
             raise ValueError("windows must be [start, end] with start <= end")
@@ -159,12 +205,15 @@ def _empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
 @dataclass
 class EventStudyResult:
     """Frames shaped as marts.abnormal_returns, marts.event_impact and marts.event_skips, plus `warnings`
-    (`subject, code, message`: non-fatal notes) and `fits` (`market_model_fits` for the pairs in event_impact)."""
+    (`subject, code, message`: non-fatal notes), `estimation_ar` (estimation-window abnormal returns per model,
+    ESTIMATION_AR_SCHEMA: the residual series the group tests need) and `fits` (`market_model_fits` for the
+    pairs in event_impact)."""
 
     abnormal_returns: pl.DataFrame
     event_impact: pl.DataFrame
     skips: pl.DataFrame
     warnings: pl.DataFrame
+    estimation_ar: pl.DataFrame = field(default_factory=lambda: _empty(ESTIMATION_AR_SCHEMA))
     fits: pl.DataFrame = field(default_factory=lambda: _empty(FITS_SCHEMA))
 
 
@@ -222,8 +271,14 @@ def event_days(events: pl.DataFrame, calendars: pl.DataFrame) -> pl.DataFrame:
     benchmarks = calendars.group_by("benchmark").agg(pl.col("date").max().alias("last_date"))
     pairs = events.select("event_id", "event_date").join(benchmarks, how="cross")
     cal = calendars.select("benchmark", pl.col("date").alias("day0"), pl.col("idx").alias("day0_idx"))
+    # Both sides are sorted on the asof keys, so every benchmark group is too (polars cannot check that itself).
     return pairs.sort("event_date").join_asof(
-        cal.sort("day0"), left_on="event_date", right_on="day0", by="benchmark", strategy="forward"
+        cal.sort("day0"),
+        left_on="event_date",
+        right_on="day0",
+        by="benchmark",
+        strategy="forward",
+        check_sortedness=False,
     )
 
 
@@ -319,21 +374,24 @@ def build_panel(
 
 
 def market_model_fits(panel: pl.DataFrame, config: EventStudyConfig = DEFAULT_CONFIG) -> pl.DataFrame:
-    """OLS of ret on benchmark_ret per (event_id, ticker) over the estimation window (FITS_SCHEMA).
+    """Estimation-window sums and the OLS market model per (event_id, ticker) (FITS_SCHEMA).
 
     Keeps the raw sums (n, sum_x, sum_y, sum_xx, sum_xy, sum_yy) and the centred moments (x_mean, s_xx, ...)
-    because the standardised tests (Patell, BMP) need `sigma^2 (1 + 1/n + (x_t - x_mean)^2 / s_xx)`. The fit
-    itself uses the centred moments (two-pass within each group), which avoid the cancellation of
-    `sum_xy - sum_x sum_y / n`. Pairs with fewer than `min_estimation_days` are returned too, with their n.
+    because every model and the prediction-error corrections derive from them. The fit itself uses the centred
+    moments (two-pass within each group), which avoid the cancellation of `sum_xy - sum_x sum_y / n`.
+    `n_missing` counts benchmark trading days in the window on which the ticker had no return. Pairs with fewer
+    than `min_estimation_days` are returned too, with their n.
     """
     est_lo, est_hi = config.estimation_window
-    x, y = pl.col("benchmark_ret"), pl.col("ret")
+    both = pl.col("ret").is_not_null() & pl.col("benchmark_ret").is_not_null()
+    x, y = pl.col("benchmark_ret").filter(both), pl.col("ret").filter(both)
     sums = (
-        panel.filter(pl.col("rel_day").is_between(est_lo, est_hi) & x.is_not_null() & y.is_not_null())
+        panel.filter(pl.col("rel_day").is_between(est_lo, est_hi))
         .sort("event_id", "ticker", "rel_day")
         .group_by(_PAIR)
         .agg(
-            pl.len().alias("n"),
+            both.sum().cast(pl.Int32).alias("n"),
+            (~both).sum().cast(pl.Int32).alias("n_missing"),
             x.sum().alias("sum_x"),
             y.sum().alias("sum_y"),
             (x * x).sum().alias("sum_xx"),
@@ -359,18 +417,63 @@ def market_model_fits(panel: pl.DataFrame, config: EventStudyConfig = DEFAULT_CO
     )
 
 
+def model_fits(fits: pl.DataFrame, models: tuple[str, ...] = MODELS) -> pl.DataFrame:
+    """Per (event_id, ticker, model): n, alpha, beta, sigma, dof, x_mean, s_xx (MODEL_FITS_SCHEMA).
+
+    All from the sums of `market_model_fits`; expected_ret = alpha + beta x for every model (market_adjusted:
+    alpha 0, beta 1; constant_mean: alpha = mean return, beta 0). sigma is null when dof <= 0.
+    """
+    model = pl.col("model")
+    is_market = model == MODEL_MARKET
+    dof = pl.when(is_market).then(pl.col("n") - 2).otherwise(pl.col("n") - 1)
+    s_dd = (pl.col("s_yy") - 2 * pl.col("s_xy") + pl.col("s_xx")).clip(lower_bound=0.0)
+    ssr = (
+        pl.when(is_market)
+        .then((pl.col("s_yy") - pl.col("beta") * pl.col("s_xy")).clip(lower_bound=0.0))
+        .when(model == MODEL_MARKET_ADJUSTED)
+        .then(s_dd)
+        .otherwise(pl.col("s_yy"))
+    )
+    alpha = (
+        pl.when(is_market)
+        .then(pl.col("alpha"))
+        .when(model == MODEL_MARKET_ADJUSTED)
+        .then(pl.lit(0.0))
+        .otherwise(pl.col("y_mean"))
+    )
+    beta = (
+        pl.when(is_market)
+        .then(pl.col("beta"))
+        .when(model == MODEL_MARKET_ADJUSTED)
+        .then(pl.lit(1.0))
+        .otherwise(pl.lit(0.0))
+    )
+    return (
+        fits.join(pl.DataFrame({"model": list(models)}, schema={"model": pl.String}), how="cross")
+        .with_columns(dof.alias("dof"))
+        .with_columns(
+            alpha.alias("alpha"),
+            beta.alias("beta"),
+            pl.when(pl.col("dof") > 0).then((ssr / pl.col("dof")).sqrt()).alias("sigma"),
+        )
+        .select([pl.col(c).cast(t) for c, t in MODEL_FITS_SCHEMA.items()])
+        .sort(_PAIR_MODEL)
+    )
+
+
 def abnormal_panel(panel: pl.DataFrame, fits: pl.DataFrame) -> pl.DataFrame:
-    """The panel rows of the fitted pairs with `alpha, beta, expected_ret, abnormal_ret` added.
+    """The panel rows of the fitted pairs, once per model of `fits` (`model_fits` rows), with
+    `model, alpha, beta, expected_ret, abnormal_ret` added.
 
     Works on any rel_day range, estimation window included (residual-based tests need those ARs too);
     abnormal_ret is null where the ticker has no return.
     """
     expected = pl.col("alpha") + pl.col("beta") * pl.col("benchmark_ret")
     return (
-        panel.join(fits.select(*_PAIR, "alpha", "beta"), on=list(_PAIR))
+        panel.join(fits.select(*_PAIR, "model", "alpha", "beta"), on=list(_PAIR))
         .with_columns(expected.alias("expected_ret"))
         .with_columns((pl.col("ret") - pl.col("expected_ret")).alias("abnormal_ret"))
-        .sort("event_id", "ticker", "rel_day")
+        .sort(*_PAIR_MODEL, "rel_day")
     )
 
 
@@ -383,49 +486,83 @@ def two_sided_t_p(t: pl.Series, dof: pl.Series) -> pl.Series:
     return pl.Series(t.name, p, dtype=pl.Float64).fill_nan(None)
 
 
-def _window_stats(ar: pl.DataFrame, fitted: pl.DataFrame, config: EventStudyConfig) -> pl.DataFrame:
-    """One row per fitted pair and CAR window: car, car_t, p_value, raw_return (null when a day is missing)."""
-    windows = pl.DataFrame(
+def _windows(config: EventStudyConfig) -> pl.DataFrame:
+    return pl.DataFrame(
         {"window_start": [a for a, _ in config.car_windows], "window_end": [b for _, b in config.car_windows]},
         schema={"window_start": pl.Int32, "window_end": pl.Int32},
     )
+
+
+def _window_days(window: pl.DataFrame, fitted: pl.DataFrame, config: EventStudyConfig) -> pl.DataFrame:
+    """Model-free facts per fitted pair and CAR window: days with a return, length, completeness, raw return
+    and the window's benchmark-return sum (for the market model's car_se)."""
+    windows = _windows(config)
     per_window = (
-        ar.join(windows, how="cross")
+        window.join(windows, how="cross")
         .filter(pl.col("rel_day").is_between(pl.col("window_start"), pl.col("window_end")))
         .group_by(*_PAIR, "window_start", "window_end")
         .agg(
             pl.col("ret").is_not_null().sum().alias("days"),
-            pl.col("abnormal_ret").sum().alias("car_sum"),
             ((pl.col("ret") + 1).product() - 1).alias("raw_sum"),
+            pl.col("benchmark_ret").sum().alias("x_window_sum"),
         )
     )
-    impact = (
-        fitted.join(windows, how="cross")
+    return (
+        fitted.select(_PAIR)
+        .join(windows, how="cross")
         .join(per_window, on=[*_PAIR, "window_start", "window_end"], how="left")
         .with_columns(
             (pl.col("window_end") - pl.col("window_start") + 1).alias("length"),
             pl.col("days").fill_null(0),
         )
         .with_columns((pl.col("days") == pl.col("length")).alias("complete"))
-        .with_columns(
-            pl.when(pl.col("complete")).then(pl.col("car_sum")).alias("car"),
-            pl.when(pl.col("complete")).then(pl.col("raw_sum")).alias("raw_return"),
-        )
-        .with_columns(
-            # sigma == 0 only for a degenerate series (a price copying its benchmark): no finite t.
-            pl.when(pl.col("sigma") > 0)
-            .then(pl.col("car") / (pl.col("sigma") * pl.col("length").cast(pl.Float64).sqrt()))
-            .alias("car_t")
-        )
+        .with_columns(pl.when(pl.col("complete")).then(pl.col("raw_sum")).alias("raw_return"))
     )
-    return impact.with_columns(two_sided_t_p(impact["car_t"], impact["n"] - 2).alias("p_value"))
 
 
-def _warnings(ar: pl.DataFrame, impact: pl.DataFrame, config: EventStudyConfig) -> pl.DataFrame:
-    """One warning per (event/ticker, code), as ops.warnings keys them."""
+def _window_stats(ar: pl.DataFrame, days: pl.DataFrame, fits: pl.DataFrame, config: EventStudyConfig) -> pl.DataFrame:
+    """One row per fitted pair, model and CAR window: car, car_t, p_value, car_se, scar, scar_p (null when a
+    day is missing)."""
+    windows = _windows(config)
+    cars = (
+        ar.join(windows, how="cross")
+        .filter(pl.col("rel_day").is_between(pl.col("window_start"), pl.col("window_end")))
+        .group_by(*_PAIR_MODEL, "window_start", "window_end")
+        .agg(pl.col("abnormal_ret").sum().alias("car_sum"))
+    )
+    length = pl.col("length").cast(pl.Float64)
+    n = pl.col("n").cast(pl.Float64)
+    centred_window = pl.col("x_window_sum") - length * pl.col("x_mean")
+    factor = (
+        pl.when(pl.col("model") == MODEL_MARKET)
+        .then(length + length**2 / n + centred_window**2 / pl.col("s_xx"))
+        .when(pl.col("model") == MODEL_CONSTANT_MEAN)
+        .then(length + length**2 / n)
+        .otherwise(length)
+    )
+    # sigma == 0 only for a degenerate series (a price copying its model): no finite statistic.
+    positive = pl.col("sigma") > 0
+    impact = (
+        fits.join(days, on=list(_PAIR))
+        .join(cars, on=[*_PAIR_MODEL, "window_start", "window_end"], how="left")
+        .with_columns(pl.when(pl.col("complete")).then(pl.col("car_sum")).alias("car"))
+        .with_columns(
+            pl.when(positive).then(pl.col("car") / (pl.col("sigma") * length.sqrt())).alias("car_t"),
+            pl.when(pl.col("complete")).then(pl.col("sigma") * factor.sqrt()).alias("car_se"),
+        )
+        .with_columns(pl.when(positive).then(pl.col("car") / pl.col("car_se")).alias("scar"))
+    )
+    return impact.with_columns(
+        two_sided_t_p(impact["car_t"], impact["dof"]).alias("p_value"),
+        two_sided_t_p(impact["scar"], impact["dof"]).alias("scar_p"),
+    )
+
+
+def _warnings(window: pl.DataFrame, days: pl.DataFrame, config: EventStudyConfig) -> pl.DataFrame:
+    """One warning per (event/ticker, code), as ops.warnings keys them; model-free (every model shares them)."""
     subject = pl.format("{}/{}", "event_id", "ticker").alias("subject")
     gaps = (
-        ar.filter(pl.col("ret").is_null())
+        window.filter(pl.col("ret").is_null())
         .group_by(_PAIR)
         .agg(pl.format("{} ({})", "rel_day", "date").sort_by("rel_day").str.join(", ").alias("days"))
         .select(
@@ -441,7 +578,7 @@ def _warnings(ar: pl.DataFrame, impact: pl.DataFrame, config: EventStudyConfig) 
         )
     )
     incomplete = (
-        impact.filter(~pl.col("complete"))
+        days.filter(~pl.col("complete"))
         .group_by(_PAIR)
         .agg(
             pl.format("[{}, {}] has {} of {} days", "window_start", "window_end", "days", "length")
@@ -452,7 +589,7 @@ def _warnings(ar: pl.DataFrame, impact: pl.DataFrame, config: EventStudyConfig) 
         .select(
             subject,
             pl.lit("window_incomplete").alias("code"),
-            pl.format("CAR window {}: car, car_t, p_value and raw_return left null", "windows").alias("message"),
+            pl.format("CAR window {}: its CAR statistics and raw_return are left null", "windows").alias("message"),
         )
     )
     return pl.concat([gaps, incomplete]).select([pl.col(c).cast(t) for c, t in WARNINGS_SCHEMA.items()])
@@ -464,7 +601,7 @@ def run_event_study(
     universe: pl.DataFrame,
     config: EventStudyConfig = DEFAULT_CONFIG,
 ) -> EventStudyResult:
-    """Market-model abnormal returns, CARs and their t-tests for every event x studied universe ticker.
+    """Abnormal returns, CARs and their t-tests for every event x studied universe ticker x model.
 
     `returns`: `ticker, date, ret` (daily_returns of every ticker, benchmarks included); `events`:
     core.ai_events; `universe`: core.universe. Outputs are sorted by their primary keys, so they do not depend
@@ -476,7 +613,7 @@ def run_event_study(
     skips = [prepared.skips]
     fits = market_model_fits(prepared.panel, config)
 
-    pairs = prepared.pairs.join(fits.select(*_PAIR, "n", "alpha", "beta", "sigma"), on=list(_PAIR), how="left")
+    pairs = prepared.pairs.join(fits.select(*_PAIR, "n", "n_missing"), on=list(_PAIR), how="left")
     pairs = pairs.with_columns(pl.col("n").fill_null(0))
     too_few = pairs.filter(pl.col("n") < config.min_estimation_days)
     skips.append(
@@ -505,25 +642,34 @@ def run_event_study(
         )
     )
     fitted = fitted.join(with_data, on=list(_PAIR), how="semi")
+    window = window.join(fitted, on=list(_PAIR), how="semi")
+    fits = fits.join(fitted, on=list(_PAIR), how="semi")
+    per_model = model_fits(fits, config.models)
 
-    gap_seen = pl.col("ret").is_null().cum_sum().over(_PAIR) > 0
-    ar = (
-        abnormal_panel(window, fitted)
-        .with_columns(pl.when(~gap_seen).then(pl.col("abnormal_ret").cum_sum().over(_PAIR)).alias("car"))
-        .with_columns(pl.lit(MODEL_MARKET).alias("model"))
+    gap_seen = pl.col("ret").is_null().cum_sum().over(_PAIR_MODEL) > 0
+    ar = abnormal_panel(window, per_model).with_columns(
+        pl.when(~gap_seen).then(pl.col("abnormal_ret").cum_sum().over(_PAIR_MODEL)).alias("car")
     )
     abnormal_returns = ar.filter(pl.col("ret").is_not_null()).select(
         [pl.col(c).cast(t) for c, t in ABNORMAL_RETURNS_SCHEMA.items()]
     )
-
-    impact = _window_stats(ar, fitted, config)
-    event_impact = impact.with_columns(pl.lit(MODEL_MARKET).alias("model"), pl.col("n").alias("n_estimation")).select(
-        [pl.col(c).cast(t) for c, t in EVENT_IMPACT_SCHEMA.items()]
+    estimation = prepared.panel.filter(pl.col("rel_day").is_between(est_lo, est_hi) & pl.col("ret").is_not_null())
+    estimation_ar = abnormal_panel(estimation, per_model).select(
+        [pl.col(c).cast(t) for c, t in ESTIMATION_AR_SCHEMA.items()]
     )
+
+    days = _window_days(window, fitted, config)
+    impact = _window_stats(ar, days, per_model, config).join(
+        fitted.select(*_PAIR, "event_date", "day0", "group", "benchmark", "n_missing"), on=list(_PAIR)
+    )
+    event_impact = impact.with_columns(
+        pl.col("n").alias("n_estimation"), pl.col("n_missing").alias("n_missing_estimation")
+    ).select([pl.col(c).cast(t) for c, t in EVENT_IMPACT_SCHEMA.items()])
     return EventStudyResult(
-        abnormal_returns=abnormal_returns.sort("event_id", "ticker", "rel_day"),
-        event_impact=event_impact.sort("event_id", "ticker", "window_start", "window_end"),
+        abnormal_returns=abnormal_returns.sort(*_PAIR_MODEL, "rel_day"),
+        event_impact=event_impact.sort(*_PAIR_MODEL, "window_start", "window_end"),
         skips=pl.concat(skips).sort(_PAIR),
-        warnings=_warnings(ar, impact, config).sort("subject", "code"),
-        fits=fits.join(fitted, on=list(_PAIR), how="semi").sort(_PAIR),
+        warnings=_warnings(window, days, config).sort("subject", "code"),
+        estimation_ar=estimation_ar.sort(*_PAIR_MODEL, "rel_day"),
+        fits=fits.sort(_PAIR),
     )
