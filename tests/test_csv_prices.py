@@ -22,7 +22,9 @@ def test_real_files_load_with_close_as_adjusted_close(real_prices_dir: Path) -> 
     result = CsvPriceSource(real_prices_dir).fetch(["CEG", "VST", "AEP"])
     prices = result.frames["core.prices_daily"]
     assert prices["ticker"].n_unique() == 16
-    ceg = prices.filter((pl.col("ticker") == "CEG") & pl.col("date").is_in([dt.date(2025, 1, 24), dt.date(2025, 1, 27)]))
+    ceg = prices.filter(
+        (pl.col("ticker") == "CEG") & pl.col("date").is_in([dt.date(2025, 1, 24), dt.date(2025, 1, 27)])
+    )
     closes = ceg.sort("date")["adj_close"].to_list()
     assert closes[1] / closes[0] - 1 == pytest.approx(-0.2085, abs=1e-4)
     assert (prices["close"] == prices["adj_close"]).all()
@@ -65,9 +67,21 @@ def test_start_end_filter(real_prices_dir: Path) -> None:
         ("A.csv", "Day,Close\n2025-01-24,1\n", r"A\.csv, line 1: no Date column"),
         ("A.csv", "Date,Open\n2025-01-24,1\n", r"A\.csv, line 1: no 'Adj Close' or 'Close' column"),
         ("A.csv", "Date,Close\n2025-01-24,1\n2025-13-01,2\n", r"A\.csv, line 3, column 'Date': unparseable date"),
-        ("A.csv", "Date,Close\n2025-01-24,1\n2025-01-27,abc\n", r"A\.csv, line 3, column 'Close': unparseable number 'abc'"),
-        ("A.csv", "Date,Close\n2025-01-24,1\n2025-01-27,-3\n", r"A\.csv, line 3, column 'Close': price must be positive"),
-        ("A.csv", "Date,Close\n2025-01-24,1\n2025-01-24,2\n", r"A\.csv, line 3: duplicate date 2025-01-24 \(lines 2 and 3\)"),
+        (
+            "A.csv",
+            "Date,Close\n2025-01-24,1\n2025-01-27,abc\n",
+            r"A\.csv, line 3, column 'Close': unparseable number 'abc'",
+        ),
+        (
+            "A.csv",
+            "Date,Close\n2025-01-24,1\n2025-01-27,-3\n",
+            r"A\.csv, line 3, column 'Close': price must be positive",
+        ),
+        (
+            "A.csv",
+            "Date,Close\n2025-01-24,1\n2025-01-24,2\n",
+            r"A\.csv, line 3: duplicate date 2025-01-24 \(lines 2 and 3\)",
+        ),
         ("A.csv", "", r"A\.csv: file is empty"),
         ("A.csv", "Date,Close\n", r"A\.csv: file has a header but no rows"),
     ],
@@ -81,8 +95,8 @@ def test_malformed_files_are_named(tmp_path: Path, name: str, text: str, message
 def test_directory_problems_are_named(tmp_path: Path) -> None:
     with pytest.raises(PriceFileError, match="does not exist"):
         CsvPriceSource(tmp_path / "missing").fetch([])
-    with pytest.raises(PriceFileError, match="no .csv files"):
+    with pytest.raises(PriceFileError, match=r"no \.csv files"):
         CsvPriceSource(tmp_path).fetch([])
     (tmp_path / "B.csv").write_bytes(b"Date,Close\n2025-01-24,\xff\xfe1\n")
-    with pytest.raises(PriceFileError, match="B.csv"):
+    with pytest.raises(PriceFileError, match=r"B\.csv"):
         CsvPriceSource(tmp_path).fetch([])

@@ -108,7 +108,9 @@ def test_upsert_counts_inserts_updates_and_is_idempotent(con: duckdb.DuckDBPyCon
     changed = upsert(con, PRICES_DAILY, _prices([("CEG", d2, 272.70)]), run_id="r3", source="t")
     assert (changed.inserted, changed.updated) == (0, 1)
     assert con.sql("SELECT adj_close FROM core.prices_daily WHERE date = '2025-01-27'").fetchall() == [(272.70,)]
-    log = con.sql("SELECT run_id, table_name, rows_inserted, rows_updated, status FROM ops.load_log ORDER BY started_at")
+    log = con.sql(
+        "SELECT run_id, table_name, rows_inserted, rows_updated, status FROM ops.load_log ORDER BY started_at"
+    )
     assert log.fetchall() == [
         ("r1", "core.prices_daily", 2, 0, "ok"),
         ("r2", "core.prices_daily", 0, 0, "ok"),
