@@ -160,7 +160,7 @@ def _assert_matches_reference(result: EventStudyResult, event_id: str, ticker: s
         (DEEPSEEK, "D", "SPY"),
         (TMI, "CEG", "SPY"),
         (DEEPSEEK, "GEV", "SPY"),  # GEV listed 2024-04: 197 of 240 estimation days
-            (dt.date(2025, 5, 28), "TLN", "SPY"),
+        (dt.date(2025, 5, 28), "TLN", "SPY"),
         (dt.date(2025, 4, 5), "NEE", "SPY"),  # a Saturday: day 0 is Monday 2025-04-07
         (DEEPSEEK, "NVDA", "QQQ"),
     ],

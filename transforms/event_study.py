@@ -206,8 +206,8 @@ def _empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
 class EventStudyResult:
     """Frames shaped as marts.abnormal_returns, marts.event_impact and marts.event_skips, plus `warnings`
     (`subject, code, message`: non-fatal notes), `estimation_ar` (estimation-window abnormal returns per model,
-    ESTIMATION_AR_SCHEMA: the residual series the group tests need) and `fits` (`market_model_fits` for the
-    pairs in event_impact)."""
+    ESTIMATION_AR_SCHEMA, ordered by event_id, ticker, rel_day, model: the residual series the group tests need)
+    and `fits` (`market_model_fits` for the pairs in event_impact)."""
 
     abnormal_returns: pl.DataFrame
     event_impact: pl.DataFrame
@@ -466,14 +466,14 @@ def abnormal_panel(panel: pl.DataFrame, fits: pl.DataFrame) -> pl.DataFrame:
     `model, alpha, beta, expected_ret, abnormal_ret` added.
 
     Works on any rel_day range, estimation window included (residual-based tests need those ARs too);
-    abnormal_ret is null where the ticker has no return.
+    abnormal_ret is null where the ticker has no return. Rows keep the panel's order, each followed by its
+    models in `fits` order (deterministic, and no sort of the large estimation frame).
     """
     expected = pl.col("alpha") + pl.col("beta") * pl.col("benchmark_ret")
     return (
-        panel.join(fits.select(*_PAIR, "model", "alpha", "beta"), on=list(_PAIR))
+        panel.join(fits.select(*_PAIR, "model", "alpha", "beta"), on=list(_PAIR), maintain_order="left_right")
         .with_columns(expected.alias("expected_ret"))
         .with_columns((pl.col("ret") - pl.col("expected_ret")).alias("abnormal_ret"))
-        .sort(*_PAIR_MODEL, "rel_day")
     )
 
 
@@ -647,8 +647,10 @@ def run_event_study(
     per_model = model_fits(fits, config.models)
 
     gap_seen = pl.col("ret").is_null().cum_sum().over(_PAIR_MODEL) > 0
-    ar = abnormal_panel(window, per_model).with_columns(
-        pl.when(~gap_seen).then(pl.col("abnormal_ret").cum_sum().over(_PAIR_MODEL)).alias("car")
+    ar = (
+        abnormal_panel(window, per_model)
+        .sort(*_PAIR_MODEL, "rel_day")  # cumulative sums run in rel_day order
+        .with_columns(pl.when(~gap_seen).then(pl.col("abnormal_ret").cum_sum().over(_PAIR_MODEL)).alias("car"))
     )
     abnormal_returns = ar.filter(pl.col("ret").is_not_null()).select(
         [pl.col(c).cast(t) for c, t in ABNORMAL_RETURNS_SCHEMA.items()]
@@ -670,6 +672,6 @@ def run_event_study(
         event_impact=event_impact.sort(*_PAIR_MODEL, "window_start", "window_end"),
         skips=pl.concat(skips).sort(_PAIR),
         warnings=_warnings(window, days, config).sort("subject", "code"),
-        estimation_ar=estimation_ar.sort(*_PAIR_MODEL, "rel_day"),
+        estimation_ar=estimation_ar,  # already in (event_id, ticker, rel_day, model) order
         fits=fits.sort(_PAIR),
     )
