@@ -1,0 +1,190 @@
+"""Benchmark: the full event study on a simulated market: every model's abnormal returns and CAR statistics
+(`run_event_study` with all MODELS) and every group test (`group_tests`), for N tickers x Y years of daily
+returns x E events. Prints seconds and peak memory.
+
+Targets (issue 5): 500 tickers x 12 years x 40 events in < 0.2 s (the public `eventstudy` package needs about
+0.72 ms per ticker-event for the market model and a t-test alone: 14 s for that job); 3,000 tickers x 20 years x
+40 events under 1 GB peak memory.
+
+Not a timed test: a script. What is timed is jevons's own computation from an in-memory `ticker, date, ret`
+frame (what the daily flow feeds `run_event_study`) to the marts-shaped frames, including the group tests; the
+simulated data is built first and not timed. Each case runs in a fresh subprocess so its peak resident memory
+(ru_maxrss) is its own; the memory figure printed is the whole process's peak (Python, polars and the input
+included) and, separately, the input's own size.
+
+    uv run python tests/bench/bench_event_study.py                 # both cases
+    uv run python tests/bench/bench_event_study.py --case small    # 500 x 12 y x 40 events only
+    uv run python tests/bench/bench_event_study.py --tickers 100 --years 5 --events 10   # any size
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from transforms.event_study import MODELS, EventStudyConfig, run_event_study
+from transforms.group_tests import group_tests
+
+CASES = {"small": (500, 12, 40), "large": (3000, 20, 40)}
+TARGETS = {"small": "< 0.2 s", "large": "< 1 GB peak"}
+GROUPS = ("independent_power", "nuclear_uranium", "grid_equipment", "regulated_utilities", "gas", "ai_hardware")
+DAYS_PER_YEAR = 252
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def simulated_inputs(
+    n_tickers: int, years: int, n_events: int, seed: int = 7
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(`ticker, date, ret` for the tickers and one benchmark, core.ai_events-like events, core.universe-like
+    universe): market-model returns with a -2 sigma shock on each event's day 0 for a sixth of the tickers, and
+    about 0.1% of ticker-days missing (so the missing-data paths are exercised too)."""
+    rng = np.random.default_rng(seed)
+    n_days = years * DAYS_PER_YEAR
+    days = pl.date_range(dt.date(2005, 1, 3), dt.date(2005, 1, 3) + dt.timedelta(days=n_days * 2), eager=True)
+    dates = days.filter(days.dt.weekday() <= 5).head(n_days)
+    rm = rng.normal(0.0003, 0.01, n_days)
+    beta = rng.uniform(0.4, 1.6, n_tickers)
+    sigma = rng.uniform(0.01, 0.03, n_tickers)
+    rets = rng.standard_normal((n_tickers, n_days)) * sigma[:, None] + 0.0002 + beta[:, None] * rm[None, :]
+    # events spread over the years after a one-year run-in, on distinct days
+    day0s = np.sort(rng.choice(np.arange(300, n_days - 15), n_events, replace=False))
+    rets[: n_tickers // 6, day0s] -= 2 * sigma[: n_tickers // 6, None]
+    rets[rng.random(rets.shape) < 0.001] = np.nan
+    names = [f"T{i:04d}" for i in range(n_tickers)]
+    returns = pl.DataFrame(
+        {
+            "ticker": pl.Series(names).gather(np.repeat(np.arange(n_tickers), n_days)),
+            "date": pl.concat([dates] * n_tickers),
+            "ret": rets.reshape(-1),
+        }
+    ).filter(pl.col("ret").is_not_nan())
+    returns = pl.concat([returns, pl.DataFrame({"ticker": "SPY", "date": dates, "ret": rm})])
+    events = pl.DataFrame(
+        {
+            "event_id": [f"e{k:02d}" for k in range(n_events)],
+            "event_date": dates.gather(day0s),
+            "name": "simulated",
+            "category": "efficiency",
+        }
+    )
+    universe = pl.DataFrame(
+        {
+            "ticker": [*names, "SPY"],
+            "name": [*names, "SPY"],
+            "group": [GROUPS[i % len(GROUPS)] for i in range(n_tickers)] + ["benchmarks"],
+            "benchmark": "SPY",
+        }
+    )
+    return returns, events, universe
+
+
+def compute(returns: pl.DataFrame, events: pl.DataFrame, universe: pl.DataFrame) -> tuple[int, int]:
+    """Everything the daily flow computes for the event-study marts; returns (event_impact rows, group rows)."""
+    result = run_event_study(returns, events, universe, EventStudyConfig(models=MODELS))
+    groups = group_tests(result.event_impact, result.estimation_ar, result.abnormal_returns, universe)
+    return result.event_impact.height, groups.height
+
+
+def run_case(n_tickers: int, years: int, n_events: int, repeats: int) -> dict[str, float | int]:
+    returns, events, universe = simulated_inputs(n_tickers, years, n_events)
+    input_mb = returns.estimated_size() / 2**20
+    before_mb = peak_rss_mb()
+    times = []
+    rows = (0, 0)
+    for _ in range(repeats):
+        start = time.perf_counter()
+        rows = compute(returns, events, universe)
+        times.append(time.perf_counter() - start)
+    return {
+        "tickers": n_tickers,
+        "years": years,
+        "events": n_events,
+        "return_rows": returns.height,
+        "input_mb": round(input_mb, 1),
+        "seconds_best": round(min(times), 3),
+        "seconds_median": round(float(np.median(times)), 3),
+        "peak_mb_before": round(before_mb, 1),
+        "peak_mb": round(peak_rss_mb(), 1),
+        "event_impact_rows": rows[0],
+        "group_impact_rows": rows[1],
+        "us_per_ticker_event": round(min(times) / (n_tickers * n_events) * 1e6, 2),
+    }
+
+
+def _in_subprocess(n_tickers: int, years: int, n_events: int, repeats: int) -> dict[str, float | int]:
+    """Each case in its own process, so the printed peak memory is that case's alone."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--json",
+            f"--tickers={n_tickers}",
+            f"--years={years}",
+            f"--events={n_events}",
+            f"--repeats={repeats}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _print(label: str, r: dict[str, float | int], target: str = "") -> None:
+    print(
+        f"{label}: {r['tickers']} tickers x {r['years']} years x {r['events']} events "
+        f"({r['return_rows']:,} return rows, input {r['input_mb']} MB): "
+        f"{r['seconds_best']} s best / {r['seconds_median']} s median "
+        f"({r['us_per_ticker_event']} us per ticker-event, all {len(MODELS)} models + all group tests); "
+        f"peak memory {r['peak_mb']} MB (before computing: {r['peak_mb_before']} MB); "
+        f"{r['event_impact_rows']:,} event_impact rows, {r['group_impact_rows']:,} group_impact rows"
+        + (f"  [target {target}]" if target else "")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--case", choices=[*CASES, "both"], default="both")
+    parser.add_argument("--tickers", type=int)
+    parser.add_argument("--years", type=int)
+    parser.add_argument("--events", type=int)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="run in this process and print one JSON line")
+    args = parser.parse_args()
+    if args.tickers or args.years or args.events:
+        size = (args.tickers or 500, args.years or 12, args.events or 40)
+        if args.json:
+            print(json.dumps(run_case(*size, args.repeats)))
+            return
+        _print("custom", _in_subprocess(*size, args.repeats))
+        return
+    for case in CASES if args.case == "both" else (args.case,):
+        repeats = args.repeats if case == "small" else 1
+        _print(case, _in_subprocess(*CASES[case], repeats), TARGETS[case])
+
+
+@pytest.mark.slow
+def test_bench_event_study_small_runs() -> None:
+    """A small version, so the script cannot rot (no timing asserted)."""
+    result = run_case(60, 3, 4, repeats=1)
+    assert result["event_impact_rows"] > 0 and result["group_impact_rows"] > 0
+
+
+if __name__ == "__main__":
+    main()
