@@ -134,6 +134,9 @@ def run(
             "skipping the electricity stage with a warning",
         ),
     ] = False,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="Skip the HTML impact report (tables and artifacts still update)")
+    ] = False,
 ) -> None:
     """Run the daily pipeline once: load prices and seeds, compute the event study, publish the warehouse."""
     start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
@@ -158,6 +161,7 @@ def run(
         events_csv=str(events) if events else None,
         universe_csv=str(universe) if universe else None,
         require_electricity=require_electricity,
+        report=not no_report,
     )
     print_summary(summary)
 

@@ -262,8 +262,11 @@ def daily(
     events_csv: str | None = None,
     universe_csv: str | None = None,
     require_electricity: bool = False,
+    report: bool = True,
 ) -> RunSummary:
-    """Load seeds and prices, compute the event study, publish the warehouse; returns the run summary."""
+    """Load seeds and prices, compute the event study, publish the warehouse; returns the run summary.
+
+    `report=False` skips the HTML impact report (about 5 s of charts) for runs that only need the tables."""
     logger = get_run_logger()
     path = resolve_path(warehouse)
     run_id = _run_id()
@@ -337,5 +340,5 @@ def daily(
         )
     logger.info("published %s (%s, %d warnings)", path, summary.status, len(summary.warnings))
     write_artifacts(path, run_id)
-    summary.report = write_impact_report(path)
+    summary.report = write_impact_report(path) if report else None
     return summary

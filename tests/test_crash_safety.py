@@ -73,7 +73,17 @@ def _env(api_url: str) -> dict[str, str]:
 
 
 def _run_args(prices: Path, wh: Path) -> list[str]:
-    return [sys.executable, "-m", "flows.cli", "run", "--prices-from", str(prices), "--warehouse", str(wh)]
+    return [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "run",
+        "--prices-from",
+        str(prices),
+        "--warehouse",
+        str(wh),
+        "--no-report",
+    ]
 
 
 def test_sigkill_at_random_moments_never_corrupts(tmp_path: Path, real_prices_dir: Path, prefect_server: str) -> None:

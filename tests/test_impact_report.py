@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import duckdb
 import numpy as np
@@ -96,15 +97,19 @@ def real_run(
 ) -> Iterator[tuple[Path, RunSummary, list[Any]]]:
     """The daily flow on real prices (it writes the report beside the warehouse), and its artifacts."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     wh = tmp_path_factory.mktemp("report") / "jevons.duckdb"
     with temporary_settings({PREFECT_API_URL: prefect_server}):
         summary = daily(prices_from=str(real_prices_dir), warehouse=str(wh))
         with get_client(sync_client=True) as client:
+            # this run's artifact: other tests' runs on the same server update the same key
             artifacts = client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["impact-report"]))
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=["impact-report"]),
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(summary.run_id)]),
+                )
             )
     yield wh, summary, artifacts
 
