@@ -30,7 +30,7 @@ def _checksums(path: Path) -> dict[str, str]:
     for table in all_tables():
         if table.schema != "marts" or not table.primary_key:
             continue
-        keys = ', '.join(f'"{k}"' for k in table.primary_key)
+        keys = ", ".join(f'"{k}"' for k in table.primary_key)
         rows = con.sql(f"SELECT * FROM {table.qualified_name} ORDER BY {keys}").fetchall()
         out[table.qualified_name] = hashlib.sha256(repr(rows).encode()).hexdigest()
     con.close()
@@ -40,9 +40,9 @@ def _checksums(path: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory: pytest.TempPathFactory, real_prices_dir: Path) -> tuple[Path, RunSummary, RunSummary]:
     wh = tmp_path_factory.mktemp("e2e") / "jevons.duckdb"
-    first = daily(prices_from=str(real_prices_dir), warehouse=str(wh))
+    first = daily(prices_from=str(real_prices_dir), warehouse=str(wh), report=False)
     checks_first = _checksums(wh)
-    second = daily(prices_from=str(real_prices_dir), warehouse=str(wh))
+    second = daily(prices_from=str(real_prices_dir), warehouse=str(wh), report=False)
     assert _checksums(wh) == checks_first
     return wh, first, second
 
@@ -122,7 +122,7 @@ def test_event_after_last_price_is_skipped_with_reason(tmp_path: Path, real_pric
         encoding="utf-8",
     )
     wh = tmp_path / "w.duckdb"
-    daily(prices_from=str(real_prices_dir), warehouse=str(wh), events_csv=str(events))
+    daily(prices_from=str(real_prices_dir), warehouse=str(wh), events_csv=str(events), report=False)
     code, reason = _one(wh, "SELECT reason_code, reason FROM marts.event_skips WHERE event_id = 'future_model'")
     assert code == "no_trading_day_after_event"
     assert "2026-10-01" in reason
@@ -224,3 +224,17 @@ def test_cli_argument_errors(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "in the future" in proc.stderr
     proc = _cli("run", "--prices-from", str(tmp_path), "--start", "yesterday")
     assert proc.returncode == 2 and "not a date" in proc.stderr
+
+
+def test_five_runs_of_the_same_day_leave_identical_marts(
+    real_run: tuple[Path, RunSummary, RunSummary], real_prices_dir: Path
+) -> None:
+    """Runs 3, 4 and 5 on the module's warehouse (runs 1 and 2 made it): every checksum stays the same."""
+    wh = real_run[0]
+    before = _checksums(wh)
+    for _ in range(3):
+        summary = daily(prices_from=str(real_prices_dir), warehouse=str(wh), report=False)
+        assert all(
+            (lr.inserted, lr.updated, lr.deleted) == (0, 0, 0) for lr in summary.loads if lr.table != "ops.data_quality"
+        )
+        assert _checksums(wh) == before
