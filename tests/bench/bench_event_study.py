@@ -1,6 +1,9 @@
 """Benchmark: the full event study on a simulated market: every model's abnormal returns and CAR statistics
-(`run_event_study` with all MODELS) and every group test (`group_tests`), for N tickers x Y years of daily
-returns x E events. Prints seconds and peak memory.
+and every group test, for N tickers x Y years of daily returns x E events. Prints seconds and peak memory.
+
+Two engines give the same numbers (tests/test_dense_study.py): `--engine dense` (default,
+`transforms.dense_study.run_dense_study`: arrays) and `--engine long` (`transforms.event_study.run_event_study`
+then `transforms.group_tests.group_tests`: long polars frames; needs tens of GB for the large case).
 
 Targets (issue 5): 500 tickers x 12 years x 40 events in < 0.2 s (the public `eventstudy` package needs about
 0.72 ms per ticker-event for the market model and a t-test alone: 14 s for that job); 3,000 tickers x 20 years x
@@ -15,6 +18,7 @@ included) and, separately, the input's own size.
     uv run python tests/bench/bench_event_study.py                 # both cases
     uv run python tests/bench/bench_event_study.py --case small    # 500 x 12 y x 40 events only
     uv run python tests/bench/bench_event_study.py --tickers 100 --years 5 --events 10   # any size
+    uv run python tests/bench/bench_event_study.py --case small --engine long            # the long pipeline
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from transforms.dense_study import run_dense_study
 from transforms.event_study import MODELS, EventStudyConfig, run_event_study
 from transforms.group_tests import group_tests
 
@@ -52,29 +57,37 @@ def simulated_inputs(
     n_tickers: int, years: int, n_events: int, seed: int = 7
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(`ticker, date, ret` for the tickers and one benchmark, core.ai_events-like events, core.universe-like
-    universe): market-model returns with a -2 sigma shock on each event's day 0 for a sixth of the tickers, and
+    universe): market-model returns with a -2 sigma shock on each event's day 0 for every sixth ticker, and
     about 0.1% of ticker-days missing (so the missing-data paths are exercised too)."""
     rng = np.random.default_rng(seed)
     n_days = years * DAYS_PER_YEAR
     days = pl.date_range(dt.date(2005, 1, 3), dt.date(2005, 1, 3) + dt.timedelta(days=n_days * 2), eager=True)
     dates = days.filter(days.dt.weekday() <= 5).head(n_days)
     rm = rng.normal(0.0003, 0.01, n_days)
-    beta = rng.uniform(0.4, 1.6, n_tickers)
-    sigma = rng.uniform(0.01, 0.03, n_tickers)
-    rets = rng.standard_normal((n_tickers, n_days)) * sigma[:, None] + 0.0002 + beta[:, None] * rm[None, :]
     # events spread over the years after a one-year run-in, on distinct days
     day0s = np.sort(rng.choice(np.arange(300, n_days - 15), n_events, replace=False))
-    rets[: n_tickers // 6, day0s] -= 2 * sigma[: n_tickers // 6, None]
-    rets[rng.random(rets.shape) < 0.001] = np.nan
     names = [f"T{i:04d}" for i in range(n_tickers)]
-    returns = pl.DataFrame(
-        {
-            "ticker": pl.Series(names).gather(np.repeat(np.arange(n_tickers), n_days)),
-            "date": pl.concat([dates] * n_tickers),
-            "ret": rets.reshape(-1),
-        }
-    ).filter(pl.col("ret").is_not_nan())
-    returns = pl.concat([returns, pl.DataFrame({"ticker": "SPY", "date": dates, "ret": rm})])
+    frames = []
+    for first in range(0, n_tickers, 250):  # built 250 tickers at a time: the input, not its making, is measured
+        k = min(250, n_tickers - first)
+        beta = rng.uniform(0.4, 1.6, k)
+        sigma = rng.uniform(0.01, 0.03, k)
+        rets = rng.standard_normal((k, n_days)) * sigma[:, None] + 0.0002 + beta[:, None] * rm[None, :]
+        shocked = (np.arange(first, first + k) % 6 == 0)[:, None]
+        rets[:, day0s] -= np.where(shocked, 2 * sigma[:, None], 0.0)
+        rets[rng.random(rets.shape) < 0.001] = np.nan
+        frames.append(
+            pl.DataFrame(
+                {
+                    "ticker": pl.Series(names[first : first + k]).gather(np.repeat(np.arange(k), n_days)),
+                    "date": pl.concat([dates] * k),
+                    "ret": rets.reshape(-1),
+                }
+            ).filter(pl.col("ret").is_not_nan())
+        )
+    frames.append(pl.DataFrame({"ticker": "SPY", "date": dates, "ret": rm}))
+    returns = pl.concat(frames)
+    del frames
     events = pl.DataFrame(
         {
             "event_id": [f"e{k:02d}" for k in range(n_events)],
@@ -94,24 +107,34 @@ def simulated_inputs(
     return returns, events, universe
 
 
-def compute(returns: pl.DataFrame, events: pl.DataFrame, universe: pl.DataFrame) -> tuple[int, int]:
-    """Everything the daily flow computes for the event-study marts; returns (event_impact rows, group rows)."""
-    result = run_event_study(returns, events, universe, EventStudyConfig(models=MODELS))
-    groups = group_tests(result.event_impact, result.estimation_ar, result.abnormal_returns, universe)
-    return result.event_impact.height, groups.height
+def compute(
+    returns: pl.DataFrame, events: pl.DataFrame, universe: pl.DataFrame, engine: str = "dense"
+) -> tuple[int, int, float]:
+    """Everything the daily flow computes for the event-study marts (abnormal_returns, event_impact,
+    group_impact, skips, warnings); returns (event_impact rows, group_impact rows, MB of the mart frames)."""
+    config = EventStudyConfig(models=MODELS)
+    if engine == "dense":
+        study = run_dense_study(returns, events, universe, config)
+        result, groups = study.result, study.group_impact
+    else:
+        result = run_event_study(returns, events, universe, config)
+        groups = group_tests(result.event_impact, result.estimation_ar, result.abnormal_returns, universe)
+    marts = (result.abnormal_returns, result.event_impact, result.skips, groups)
+    return result.event_impact.height, groups.height, sum(f.estimated_size() for f in marts) / 2**20
 
 
-def run_case(n_tickers: int, years: int, n_events: int, repeats: int) -> dict[str, float | int]:
+def run_case(n_tickers: int, years: int, n_events: int, repeats: int, engine: str = "dense") -> dict[str, float | int]:
     returns, events, universe = simulated_inputs(n_tickers, years, n_events)
     input_mb = returns.estimated_size() / 2**20
     before_mb = peak_rss_mb()
     times = []
-    rows = (0, 0)
+    rows: tuple[int, int, float] = (0, 0, 0.0)
     for _ in range(repeats):
         start = time.perf_counter()
-        rows = compute(returns, events, universe)
+        rows = compute(returns, events, universe, engine)
         times.append(time.perf_counter() - start)
     return {
+        "engine": engine,
         "tickers": n_tickers,
         "years": years,
         "events": n_events,
@@ -123,11 +146,12 @@ def run_case(n_tickers: int, years: int, n_events: int, repeats: int) -> dict[st
         "peak_mb": round(peak_rss_mb(), 1),
         "event_impact_rows": rows[0],
         "group_impact_rows": rows[1],
+        "output_mb": round(rows[2], 1),
         "us_per_ticker_event": round(min(times) / (n_tickers * n_events) * 1e6, 2),
     }
 
 
-def _in_subprocess(n_tickers: int, years: int, n_events: int, repeats: int) -> dict[str, float | int]:
+def _in_subprocess(n_tickers: int, years: int, n_events: int, repeats: int, engine: str) -> dict[str, float | int]:
     """Each case in its own process, so the printed peak memory is that case's alone."""
     out = subprocess.run(
         [
@@ -138,6 +162,7 @@ def _in_subprocess(n_tickers: int, years: int, n_events: int, repeats: int) -> d
             f"--years={years}",
             f"--events={n_events}",
             f"--repeats={repeats}",
+            f"--engine={engine}",
         ],
         check=True,
         capture_output=True,
@@ -148,11 +173,12 @@ def _in_subprocess(n_tickers: int, years: int, n_events: int, repeats: int) -> d
 
 def _print(label: str, r: dict[str, float | int], target: str = "") -> None:
     print(
-        f"{label}: {r['tickers']} tickers x {r['years']} years x {r['events']} events "
+        f"{label} ({r['engine']}): {r['tickers']} tickers x {r['years']} years x {r['events']} events "
         f"({r['return_rows']:,} return rows, input {r['input_mb']} MB): "
         f"{r['seconds_best']} s best / {r['seconds_median']} s median "
         f"({r['us_per_ticker_event']} us per ticker-event, all {len(MODELS)} models + all group tests); "
-        f"peak memory {r['peak_mb']} MB (before computing: {r['peak_mb_before']} MB); "
+        f"peak memory {r['peak_mb']} MB (before computing: {r['peak_mb_before']} MB; the mart frames made: "
+        f"{r['output_mb']} MB); "
         f"{r['event_impact_rows']:,} event_impact rows, {r['group_impact_rows']:,} group_impact rows"
         + (f"  [target {target}]" if target else "")
     )
@@ -165,25 +191,27 @@ def main() -> None:
     parser.add_argument("--years", type=int)
     parser.add_argument("--events", type=int)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--engine", choices=["dense", "long"], default="dense")
     parser.add_argument("--json", action="store_true", help="run in this process and print one JSON line")
     args = parser.parse_args()
     if args.tickers or args.years or args.events:
         size = (args.tickers or 500, args.years or 12, args.events or 40)
         if args.json:
-            print(json.dumps(run_case(*size, args.repeats)))
+            print(json.dumps(run_case(*size, args.repeats, args.engine)))
             return
-        _print("custom", _in_subprocess(*size, args.repeats))
+        _print("custom", _in_subprocess(*size, args.repeats, args.engine))
         return
     for case in CASES if args.case == "both" else (args.case,):
         repeats = args.repeats if case == "small" else 1
-        _print(case, _in_subprocess(*CASES[case], repeats), TARGETS[case])
+        _print(case, _in_subprocess(*CASES[case], repeats, args.engine), TARGETS[case])
 
 
 @pytest.mark.slow
 def test_bench_event_study_small_runs() -> None:
-    """A small version, so the script cannot rot (no timing asserted)."""
-    result = run_case(60, 3, 4, repeats=1)
-    assert result["event_impact_rows"] > 0 and result["group_impact_rows"] > 0
+    """A small version of both engines, so the script cannot rot (no timing asserted)."""
+    dense, long = run_case(60, 3, 4, repeats=1), run_case(60, 3, 4, repeats=1, engine="long")
+    assert dense["event_impact_rows"] == long["event_impact_rows"] > 0
+    assert dense["group_impact_rows"] == long["group_impact_rows"] > 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,826 @@
+"""The event study and every group test on dense arrays: the same numbers as `transforms.event_study` followed
+by `transforms.group_tests`, in a fraction of the time and memory.
+
+Why a second engine: the long-format polars pipeline materialises one row per (event, ticker, model, day) of
+the estimation window (14 M rows with three string keys for 500 tickers x 40 events x 3 models) and groups them
+again for the residual cross-correlation and the rank test. Here the returns are scattered once into a
+(ticker x trading day) matrix; each (event, ticker) window is a gather of that matrix at `day0 + rel_day` on
+the benchmark's calendar, every per-ticker sum is an array reduction along the day axis, and every group sum
+(the Kolari-Pynnönen cross-correlation, the Corrado mean ranks) is one matrix product with the (ticker x group)
+membership matrix. Results land in (ticker x model x event x window) arrays indexed by sorted ticker, model,
+event and window, so the output frames come out in key order without a sort or a join.
+
+Definitions, skips, warnings and output schemas are exactly those of `transforms.event_study` (its docstring
+has the formulas) and `transforms.group_tests` (the group tests; README "Statistics"). `tests/test_dense_study.py`
+checks every column of every output against them to 1e-9 on simulated markets with missing days, two
+benchmarks with different calendars, unpriced tickers, events after the data and several window
+configurations. Not produced: `EventStudyResult.estimation_ar` (left empty; the group tests that need it run
+here, on arrays).
+
+No Python loop over tickers or events: the loops are over benchmarks (one calendar each, usually one or two),
+over memory chunks of events (`chunk_cells` bounds the cells of the largest working array, so peak memory does
+not grow with the number of events; the default runs 40 events x 500 tickers x 3 models in one chunk), over
+CAR windows and models (a handful) and over groups for the medians.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from transforms.event_study import (
+    ABNORMAL_RETURNS_SCHEMA,
+    DEFAULT_CONFIG,
+    EVENT_IMPACT_SCHEMA,
+    EVENT_WIDE,
+    FITS_SCHEMA,
+    MODEL_CONSTANT_MEAN,
+    MODEL_MARKET,
+    MODEL_MARKET_ADJUSTED,
+    SKIPS_SCHEMA,
+    WARNINGS_SCHEMA,
+    EventStudyConfig,
+    EventStudyResult,
+)
+from transforms.group_tests import ALL_GROUP, GROUP_IMPACT_SCHEMA
+
+DEFAULT_CHUNK_CELLS = 4_000_000  # cells of the (ticker x model x event x rel_day) working arrays per chunk (32 MB)
+_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+_SUMS = ("sum_x", "sum_y", "sum_xx", "sum_xy", "sum_yy", "x_mean", "y_mean", "s_xx", "s_xy", "s_yy")
+
+
+@dataclass
+class DenseStudy:
+    """`result`: the event study (EventStudyResult; estimation_ar empty); `group_impact`: marts.group_impact."""
+
+    result: EventStudyResult
+    group_impact: pl.DataFrame
+
+
+def _require(frame: pl.DataFrame, what: str, columns: tuple[str, ...], key: tuple[str, ...] | None) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} lacks column(s) {missing}; has {frame.columns}")
+    if key is not None:
+        dupes = frame.select(key).filter(pl.struct(key).is_duplicated())
+        if dupes.height:
+            raise ValueError(f"{what} repeats {list(key)}: {dupes.unique().head(3).rows()}")
+
+
+def _t_p(t: np.ndarray, dof: np.ndarray | float) -> np.ndarray:
+    """Two-sided Student-t p-values (NaN where t or dof is NaN), as transforms.event_study.two_sided_t_p."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(2.0 * stats.t.sf(np.abs(t), dof), dtype=np.float64)
+
+
+def _normal_p(z: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.asarray(2.0 * stats.norm.sf(np.abs(z)), dtype=np.float64)
+
+
+def _centred_ranks(keys: np.ndarray, out: np.ndarray, present: np.ndarray) -> None:
+    """Corrado's U = K / (M + 1) - 1/2 along the last axis of a 2-D array whose absent days are +inf: K the
+    average rank among the row's M finite values (ties share their mean rank). Writes U (0 on absent days)
+    into `out` and 1.0/0.0 (day present) into `present`. Works in sorted order and scatters back once."""
+    rows, width = keys.shape
+    order = np.argsort(keys, axis=-1)  # +inf (absent) sorts last; argsort is ~3x faster on inf than on NaN
+    flat = (order + (np.arange(rows) * width)[:, None]).reshape(-1)
+    del order
+    ordered = keys.reshape(-1)[flat].reshape(rows, width)
+    finite = ordered != np.inf
+    count = finite.sum(axis=-1, keepdims=True).astype(np.float64)
+    rank = np.broadcast_to(np.arange(1, width + 1, dtype=np.float64), (rows, width))
+    ties = (ordered[:, 1:] == ordered[:, :-1]) & finite[:, 1:]
+    tied_rows = np.flatnonzero(ties.any(axis=-1))
+    if tied_rows.size:  # rare with real-valued returns: average the ranks within each run of equal values
+        rank = rank.copy()
+        sub = ordered[tied_rows]
+        new_run = np.ones(sub.shape, dtype=bool)
+        new_run[:, 1:] = sub[:, 1:] != sub[:, :-1]
+        run_id = np.cumsum(new_run.reshape(-1)) - 1
+        position = np.tile(np.arange(1, width + 1, dtype=np.float64), tied_rows.size)
+        starts = np.flatnonzero(new_run.reshape(-1))
+        ends = np.append(starts[1:], run_id.size) - 1
+        rank[tied_rows] = ((position[starts] + position[ends]) / 2)[run_id].reshape(tied_rows.size, width)
+    u_sorted = np.where(finite, rank / (count + 1) - 0.5, 0.0)
+    out.reshape(-1)[flat] = u_sorted.reshape(-1)
+    present.reshape(-1)[flat] = finite.reshape(-1)
+
+
+def _parallel_rows(func: Callable[..., None], arrays: tuple[np.ndarray, ...]) -> None:
+    """Run `func(*row_slices)` over row blocks of 2-D arrays in threads (numpy releases the GIL)."""
+    rows = arrays[0].shape[0]
+    bounds = np.linspace(0, rows, _THREADS * 2 + 1).astype(int)
+    parts = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+    if len(parts) <= 1 or _THREADS == 1:
+        func(*arrays)
+        return
+    with ThreadPoolExecutor(_THREADS) as pool:
+        list(pool.map(lambda ab: func(*(x[ab[0] : ab[1]] for x in arrays)), parts))
+
+
+@dataclass
+class _Block:
+    """One benchmark's priced tickers x the events with a day 0 on its calendar."""
+
+    tickers: np.ndarray  # ticker codes
+    events: np.ndarray  # event codes
+    day0_pos: np.ndarray  # per event: position of day 0 in the benchmark calendar
+    calendar: np.ndarray  # matrix columns of the benchmark's trading days
+    x: np.ndarray  # benchmark returns on the calendar
+
+
+class _Arrays:
+    """Every per-pair result, indexed [ticker code, (model,) event code, (window or AR day)]."""
+
+    def __init__(self, codes: int, models: int, events: int, windows: int, ar_days: int) -> None:
+        self.computed = np.zeros((codes, events), dtype=bool)  # went through the estimation
+        self.fitted = np.zeros((codes, events), dtype=bool)  # enough days and event-window data
+        self.n = np.zeros((codes, events), dtype=np.int64)
+        self.n_missing = np.zeros((codes, events), dtype=np.int64)
+        self.with_data = np.zeros((codes, events), dtype=bool)
+        self.day0 = np.zeros((codes, events), dtype=np.int32)
+        self.sums = {k: np.full((codes, events), np.nan) for k in (*_SUMS, "alpha", "beta", "sigma")}
+        shape_m = (codes, models, events)
+        self.alpha, self.beta, self.sigma = np.full(shape_m, np.nan), np.full(shape_m, np.nan), np.full(shape_m, np.nan)
+        self.dof, self.share_pos = np.full(shape_m, np.nan), np.full(shape_m, np.nan)
+        shape_w = (codes, models, events, windows)
+        self.car, self.car_t = np.full(shape_w, np.nan), np.full(shape_w, np.nan)
+        self.car_se, self.scar = np.full(shape_w, np.nan), np.full(shape_w, np.nan)
+        self.days = np.zeros((codes, events, windows), dtype=np.int64)
+        self.raw = np.full((codes, events, windows), np.nan)
+        shape_a = (codes, events, ar_days)
+        self.ar_ret, self.ar_x = np.full(shape_a, np.nan), np.full(shape_a, np.nan)
+        self.ar_exists = np.zeros(shape_a, dtype=bool)
+        self.ar_date = np.zeros(shape_a, dtype=np.int32)
+
+
+class _GroupSums:
+    """Sums over the tickers of each group (last: 'all') per model, event and rel_day, accumulated over blocks."""
+
+    def __init__(self, groups: int, models: int, events: int, n_rel: int, n_est: int) -> None:
+        self.z_sum = np.zeros((groups, models, events, n_est))  # standardized estimation ARs
+        self.z_sq = np.zeros((groups, models, events, n_est))
+        self.tickers = np.zeros((groups, models, events))
+        self.t_sum = np.zeros((groups, models, events))  # sum of estimation lengths n_i
+        self.t_sq = np.zeros((groups, models, events))  # sum of n_i^2
+        self.u_sum = np.zeros((groups, models, events, n_rel))  # centred ranks
+        self.u_count = np.zeros((groups, models, events, n_rel))
+
+
+def _model_params(
+    models: list[str], nf: np.ndarray, sums: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """alpha, beta, dof, sigma of every model, shape (tickers, models, events), from the estimation sums."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beta_m = sums["s_xy"] / sums["s_xx"]
+        alpha_m = sums["y_mean"] - beta_m * sums["x_mean"]
+        alphas, betas, dofs, ssrs = [], [], [], []
+        for m in models:
+            if m == MODEL_MARKET:
+                alphas.append(alpha_m)
+                betas.append(beta_m)
+                dofs.append(nf - 2)
+                ssrs.append(np.clip(sums["s_yy"] - beta_m * sums["s_xy"], 0.0, None))
+            elif m == MODEL_MARKET_ADJUSTED:
+                alphas.append(np.zeros_like(nf))
+                betas.append(np.ones_like(nf))
+                dofs.append(nf - 1)
+                ssrs.append(np.clip(sums["s_yy"] - 2 * sums["s_xy"] + sums["s_xx"], 0.0, None))
+            else:
+                alphas.append(sums["y_mean"])
+                betas.append(np.zeros_like(nf))
+                dofs.append(nf - 1)
+                ssrs.append(sums["s_yy"])
+        dof = np.stack(dofs, 1)
+        sigma = np.where(dof > 0, np.sqrt(np.stack(ssrs, 1) / dof), np.nan)
+    return np.stack(alphas, 1), np.stack(betas, 1), dof, sigma
+
+
+def _compute_chunk(
+    block: _Block,
+    events: np.ndarray,
+    matrix: np.ndarray,
+    axis_days: np.ndarray,
+    config: EventStudyConfig,
+    models: list[str],
+    windows: list[tuple[int, int]],
+    membership: np.ndarray,
+    out: _Arrays,
+    group: _GroupSums,
+) -> None:
+    """Every statistic of one benchmark block for the events at positions `events` of block.events."""
+    (est_lo, est_hi), (ar_lo, ar_hi) = config.estimation_window, config.ar_window
+    lo, hi = min(est_lo, ar_lo), max(est_hi, ar_hi)
+    rel = np.arange(lo, hi + 1)
+    ev = block.events[events]
+    tk = block.tickers
+    n_t, n_e, n_m = tk.size, ev.size, len(models)
+    pos = block.day0_pos[events][:, None] + rel[None, :]  # (E, R) positions in the benchmark calendar
+    exists = (pos >= 0) & (pos < block.calendar.size)  # a benchmark trading day: a row of the long panel
+    pos = np.clip(pos, 0, block.calendar.size - 1)
+    columns = block.calendar[pos]
+    x = np.where(exists, block.x[pos], np.nan)  # (E, R)
+    y = matrix[tk[:, None, None], columns[None, :, :]]  # (T, E, R)
+    y[:, ~exists] = np.nan
+    has = ~np.isnan(y)
+
+    # Estimation sums (two-pass centred moments), as transforms.event_study.market_model_fits.
+    est = slice(est_lo - lo, est_hi - lo + 1)
+    valid = has[:, :, est]
+    n = valid.sum(axis=-1)
+    nf = n.astype(np.float64)
+    xe = np.where(valid, x[None, :, est], 0.0)
+    ye = np.where(valid, y[:, :, est], 0.0)
+    sums: dict[str, np.ndarray] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sums["sum_x"], sums["sum_y"] = xe.sum(-1), ye.sum(-1)
+        sums["sum_xx"], sums["sum_xy"], sums["sum_yy"] = (xe * xe).sum(-1), (xe * ye).sum(-1), (ye * ye).sum(-1)
+        sums["x_mean"], sums["y_mean"] = sums["sum_x"] / nf, sums["sum_y"] / nf
+        dx = np.where(valid, xe - sums["x_mean"][..., None], 0.0)
+        dy = np.where(valid, ye - sums["y_mean"][..., None], 0.0)
+        sums["s_xx"], sums["s_xy"], sums["s_yy"] = (dx * dx).sum(-1), (dx * dy).sum(-1), (dy * dy).sum(-1)
+    del xe, ye, dx, dy
+    alpha, beta, dof, sigma = _model_params(models, nf, sums)
+
+    arw = slice(ar_lo - lo, ar_hi - lo + 1)
+    with_data = has[:, :, arw].any(axis=-1)
+    fitted = (n >= config.min_estimation_days) & with_data
+    ix: tuple[np.ndarray, np.ndarray] = np.ix_(tk, ev)  # type: ignore[assignment]
+    out.computed[ix] = True
+    out.fitted[ix] = fitted
+    out.with_data[ix] = with_data
+    out.n[ix] = n
+    out.n_missing[ix] = exists[None, :, est].sum(axis=-1) - n
+    out.day0[ix] = np.broadcast_to(axis_days[block.calendar[block.day0_pos[events]]], (n_t, n_e))
+    mi = np.arange(n_m)
+    ixm: tuple[np.ndarray, np.ndarray, np.ndarray] = np.ix_(tk, mi, ev)  # type: ignore[assignment]
+    market = models.index(MODEL_MARKET) if MODEL_MARKET in models else None
+    for key in _SUMS:
+        out.sums[key][ix] = sums[key]
+    if market is not None:
+        out.sums["alpha"][ix], out.sums["beta"][ix] = alpha[:, market], beta[:, market]
+        out.sums["sigma"][ix] = sigma[:, market]
+    else:
+        m_alpha, m_beta, _, m_sigma = _model_params([MODEL_MARKET], nf, sums)
+        out.sums["alpha"][ix], out.sums["beta"][ix], out.sums["sigma"][ix] = m_alpha[:, 0], m_beta[:, 0], m_sigma[:, 0]
+    out.alpha[ixm], out.beta[ixm], out.sigma[ixm], out.dof[ixm] = alpha, beta, sigma, dof
+
+    # Abnormal returns of every model over the whole panel range: (T, M, E, R).
+    ar = y[:, None] - (alpha[..., None] + beta[..., None] * x[None, None])
+    fit4 = fitted[:, None, :, None]
+
+    # Kolari-Pynnönen: estimation ARs standardized per ticker (sample sd), summed per group and rel_day.
+    are = ar[..., est]
+    valid4 = valid[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_e = np.where(valid4, are, 0.0).sum(-1) / nf[:, None]
+        dev = np.where(valid4, are - mean_e[..., None], 0.0)
+        sd_e = np.sqrt((dev * dev).sum(-1) / (nf[:, None] - 1))
+        z = np.where(valid4 & fit4, dev / sd_e[..., None], 0.0)
+        out.share_pos[ixm] = (valid4 & (are > 0)).sum(-1) / nf[:, None]
+    del dev, are
+    members = membership[tk].T  # (G, T)
+    n_g = members.shape[0]
+    group.z_sum[:, :, ev] += (members @ z.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
+    np.multiply(z, z, out=z)
+    group.z_sq[:, :, ev] += (members @ z.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
+    del z
+    fit_f = fitted.astype(np.float64)
+    group.tickers[:, :, ev] += (members @ fit_f)[:, None, :]
+    group.t_sum[:, :, ev] += (members @ (fit_f * nf))[:, None, :]
+    group.t_sq[:, :, ev] += (members @ (fit_f * nf * nf))[:, None, :]
+
+    # Corrado: ranks over the estimation and event-window days of each fitted (ticker, model, event).
+    rank_day = np.zeros(rel.size, dtype=bool)
+    rank_day[est] = True
+    rank_day[arw] = True
+    ranked = np.where(has[:, None] & rank_day & fit4, ar, np.inf).reshape(-1, rel.size)
+    u = np.empty_like(ranked)
+    present = np.empty_like(ranked)
+    _parallel_rows(_centred_ranks, (ranked, u, present))
+    del ranked
+    group.u_sum[:, :, ev] += (members @ u.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
+    group.u_count[:, :, ev] += (members @ present.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
+    del u, present
+
+    # Event window: the rows of marts.abnormal_returns (finished in _abnormal_returns) and the CAR windows.
+    ixa: tuple[np.ndarray, ...] = np.ix_(tk, ev)
+    out.ar_ret[ixa] = y[:, :, arw]
+    out.ar_x[ixa] = np.broadcast_to(x[:, arw], (n_t, n_e, ar_hi - ar_lo + 1))
+    out.ar_exists[ixa] = np.broadcast_to(exists[:, arw], (n_t, n_e, ar_hi - ar_lo + 1))
+    out.ar_date[ixa] = np.broadcast_to(axis_days[columns[:, arw]], (n_t, n_e, ar_hi - ar_lo + 1))
+    ara, has_a, ya, xa = ar[..., arw], has[:, :, arw], y[:, :, arw], x[:, arw]
+    for k, (a, b) in enumerate(windows):
+        w = slice(a - ar_lo, b - ar_lo + 1)
+        length = b - a + 1
+        days = has_a[:, :, w].sum(-1)
+        complete = days == length
+        car = np.where(complete[:, None], np.where(has_a[:, None, :, w], ara[..., w], 0.0).sum(-1), np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = np.where(complete, np.prod(np.where(has_a[:, :, w], 1 + ya[:, :, w], 1.0), axis=-1) - 1, np.nan)
+            centred = np.where(exists[:, arw][:, w], xa[:, w], 0.0).sum(-1)[None, :] - length * sums["x_mean"]
+            factor = np.stack(
+                [
+                    length + length**2 / nf + centred**2 / sums["s_xx"]
+                    if m == MODEL_MARKET
+                    else length + length**2 / nf
+                    if m == MODEL_CONSTANT_MEAN
+                    else np.full(nf.shape, float(length))
+                    for m in models
+                ],
+                1,
+            )
+            positive = sigma > 0
+            car_se = np.where(complete[:, None], sigma * np.sqrt(factor), np.nan)
+            out.car[ixm[0], ixm[1], ixm[2], k] = car
+            out.car_t[ixm[0], ixm[1], ixm[2], k] = np.where(positive, car / (sigma * np.sqrt(length)), np.nan)
+            out.car_se[ixm[0], ixm[1], ixm[2], k] = car_se
+            out.scar[ixm[0], ixm[1], ixm[2], k] = np.where(positive, car / car_se, np.nan)
+        out.days[ix[0], ix[1], k] = days
+        out.raw[ix[0], ix[1], k] = raw
+
+
+@dataclass
+class _Names:
+    tickers: pl.Series
+    events: pl.Series
+    models: pl.Series
+    groups: pl.Series  # group names, 'all' last
+    ticker_group: np.ndarray  # group index per ticker code (-1: not studied)
+    ticker_benchmark: pl.Series  # benchmark per ticker code ('' when not studied)
+    event_dates: np.ndarray  # int32 days per event code
+
+
+def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int) -> pl.DataFrame:
+    """marts.abnormal_returns rows in (event, ticker, model, rel_day) order, from the dense arrays.
+
+    Built one model at a time into preallocated columns (the frame is the largest thing this module makes:
+    7.6 M rows for 3,000 tickers x 40 events x 3 models), each row's position computed, never sorted."""
+    has = out.fitted[:, :, None] & ~np.isnan(out.ar_ret)  # (C, E, A)
+    e, c, a = np.nonzero(has.transpose(1, 0, 2))  # the days with a return, in (event, ticker, rel_day) order
+    n_rows, n_models = e.size, out.alpha.shape[1]
+    pair = np.cumsum(np.r_[True, (e[1:] != e[:-1]) | (c[1:] != c[:-1])]) - 1 if n_rows else np.zeros(0, np.int64)
+    start = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if n_rows else np.zeros(0, np.int64)
+    size = np.diff(np.r_[start, n_rows])
+    within = np.arange(n_rows) - start[pair]
+    # A pair's k days appear once per model: rows [3 start, 3 start + k) for model 0, then model 1, ...
+    base = n_models * start[pair] + within
+    columns = {k: np.empty(n_rows * n_models) for k in ("expected_ret", "abnormal_ret", "car")}
+    model = np.empty(n_rows * n_models, dtype=np.int64)
+    # The cumulative AR runs over the rows that exist and stops (null) at the first existing day without a return.
+    gap_seen = np.cumsum(out.ar_exists & np.isnan(out.ar_ret), axis=-1) > 0
+    for m in range(n_models):  # a handful of models
+        expected = out.alpha[:, m, :, None] + out.beta[:, m, :, None] * out.ar_x  # (C, E, A)
+        abnormal = out.ar_ret - expected
+        car = np.where(gap_seen, np.nan, np.cumsum(np.where(has, abnormal, 0.0), axis=-1))
+        rows = base + m * size[pair]
+        columns["expected_ret"][rows] = expected[c, e, a]
+        columns["abnormal_ret"][rows] = abnormal[c, e, a]
+        columns["car"][rows] = car[c, e, a]
+        model[rows] = m
+        del expected, abnormal, car
+    order = np.empty(n_rows * n_models, dtype=np.int64)
+    for m in range(n_models):
+        order[base + m * size[pair]] = np.arange(n_rows)  # the (event, ticker, day) of each output row
+    e, c, a = e[order], c[order], a[order]
+    frame = pl.DataFrame(
+        {
+            "event_id": names.events.gather(e),
+            "ticker": names.tickers.gather(c),
+            "model": names.models.gather(model),
+            "rel_day": (a + ar_lo).astype(np.int32),
+            "date": pl.Series(out.ar_date[c, e, a]).cast(pl.Date),
+            "ret": out.ar_ret[c, e, a],
+            "benchmark_ret": out.ar_x[c, e, a],
+            **columns,
+        }
+    )
+    return frame.with_columns(pl.col("car").fill_nan(None)).select(
+        [pl.col(k).cast(t) for k, t in ABNORMAL_RETURNS_SCHEMA.items()]
+    )
+
+
+def _event_impact(out: _Arrays, names: _Names, windows: list[tuple[int, int]]) -> pl.DataFrame:
+    """marts.event_impact in (event, ticker, model, window) order."""
+    shape = out.car.shape  # (C, M, E, W)
+    mask = np.broadcast_to(out.fitted[:, None, :, None], shape).transpose(2, 0, 1, 3)
+    e, c, m, w = np.nonzero(mask)
+    starts = np.array([a for a, _ in windows], dtype=np.int32)
+    ends = np.array([b for _, b in windows], dtype=np.int32)
+    dof = out.dof[c, m, e]
+    car_t, scar = out.car_t[c, m, e, w], out.scar[c, m, e, w]
+    frame = pl.DataFrame(
+        {
+            "event_id": names.events.gather(e),
+            "event_date": pl.Series(names.event_dates[e]).cast(pl.Date),
+            "day0": pl.Series(out.day0[c, e]).cast(pl.Date),
+            "ticker": names.tickers.gather(c),
+            "group": names.groups.gather(names.ticker_group[c]),
+            "model": names.models.gather(m),
+            "window_start": starts[w],
+            "window_end": ends[w],
+            "car": out.car[c, m, e, w],
+            "car_t": car_t,
+            "p_value": _t_p(car_t, dof),
+            "raw_return": out.raw[c, e, w],
+            "alpha": out.alpha[c, m, e],
+            "beta": out.beta[c, m, e],
+            "sigma": out.sigma[c, m, e],
+            "n_estimation": out.n[c, e],
+            "benchmark": names.ticker_benchmark.gather(c),
+            "car_se": out.car_se[c, m, e, w],
+            "scar": scar,
+            "scar_p": _t_p(scar, dof),
+            "n_missing_estimation": out.n_missing[c, e],
+        }
+    )
+    return frame.with_columns(pl.col(pl.Float64).fill_nan(None)).select(
+        [pl.col(k).cast(t) for k, t in EVENT_IMPACT_SCHEMA.items()]
+    )
+
+
+def _group_impact(
+    out: _Arrays, group: _GroupSums, names: _Names, windows: list[tuple[int, int]], rel_lo: int
+) -> pl.DataFrame:
+    """marts.group_impact (transforms.group_tests definitions) from the window arrays and the group sums."""
+    tested = out.fitted[:, None, :, None] & ~np.isnan(out.car) & ~np.isnan(out.scar)  # (C, M, E, W)
+    n_groups = len(names.groups)
+    studied = names.ticker_group >= 0
+    car = np.where(tested, out.car, np.nan)
+    scar = np.where(tested, out.scar, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        patell = np.where(tested, (out.dof / (out.dof - 2))[..., None], np.nan)
+        share = np.where(tested, out.share_pos[..., None], np.nan)
+    stats_by_group = []
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: groups without a tested ticker
+        for gi in range(n_groups):  # a handful of groups; every reduction is over the ticker axis
+            rows = np.flatnonzero(studied if gi == n_groups - 1 else names.ticker_group == gi)
+            gc, gs = car[rows], scar[rows]
+            n = tested[rows].sum(axis=0).astype(np.float64)
+            stats_by_group.append(
+                {
+                    "n": n,
+                    "caar": np.nanmean(gc, axis=0),
+                    "median_car": np.nanmedian(gc, axis=0),
+                    "share_negative": (gc < 0).sum(axis=0) / n,
+                    "sd_car": np.nanstd(gc, axis=0, ddof=1),
+                    "sum_scar": np.nansum(gs, axis=0),
+                    "mean_scar": np.nanmean(gs, axis=0),
+                    "sd_scar": np.nanstd(gs, axis=0, ddof=1),
+                    "patell_var": np.nansum(patell[rows], axis=0),
+                    "positives": (gc > 0).sum(axis=0).astype(np.float64),
+                    "p_hat": np.nanmean(share[rows], axis=0),
+                }
+            )
+    s = {k: np.stack([d[k] for d in stats_by_group]) for k in stats_by_group[0]}  # (G, M, E, W)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = s["n"]
+        sqrt_n = np.sqrt(n)
+        csect_t = s["caar"] / (s["sd_car"] / sqrt_n)
+        patell_z = s["sum_scar"] / np.sqrt(s["patell_var"])
+        bmp_t = s["mean_scar"] / (s["sd_scar"] / sqrt_n)
+        gsign_z = (s["positives"] - n * s["p_hat"]) / np.sqrt(n * s["p_hat"] * (1 - s["p_hat"]))
+        # Kolari-Pynnönen r-bar: sum over days of ((sum z)^2 - sum z^2) / ((T - 1) N (N - 1)), T = the
+        # row-weighted mean estimation length (sum n_i^2 / sum n_i), N = tickers with estimation ARs.
+        t_mean = group.t_sq / group.t_sum
+        cross = (group.z_sum**2 - group.z_sq).sum(-1)
+        rbar = np.where(group.tickers > 1, cross / ((t_mean - 1) * group.tickers * (group.tickers - 1)), np.nan)
+        rbar4 = np.broadcast_to(rbar[..., None], n.shape)
+        kp_bmp_t = bmp_t * np.sqrt((1 - rbar4) / (1 + (n - 1) * rbar4))
+        # Corrado: mean centred rank per day over the tickers present; spread over every ranked day.
+        present = group.u_count > 0
+        u_bar = np.where(present, group.u_sum / np.where(present, group.u_count, 1.0), 0.0)
+        s_u = np.sqrt((u_bar**2).sum(-1) / present.sum(-1))
+        cum = np.concatenate([np.zeros((*u_bar.shape[:-1], 1)), np.cumsum(u_bar, axis=-1)], axis=-1)
+        rank_z = np.stack(
+            [(cum[..., b - rel_lo + 1] - cum[..., a - rel_lo]) / (np.sqrt(b - a + 1) * s_u) for a, b in windows],
+            -1,
+        )
+    # Rows in (event, group name, model, window) order, for the (group, model, event, window) cells with n > 0.
+    group_order = np.argsort(np.array(names.groups.to_list(), dtype=object))
+    e, sorted_g, m, w = np.nonzero((n > 0)[group_order].transpose(2, 0, 1, 3))  # (E, G sorted, M, W)
+    g = group_order[sorted_g]
+    pick = (g, m, e, w)
+    starts = np.array([a for a, _ in windows], dtype=np.int32)
+    ends = np.array([b for _, b in windows], dtype=np.int32)
+    nn = n[pick]
+    frame = pl.DataFrame(
+        {
+            "event_id": names.events.gather(e),
+            "group": names.groups.gather(g),
+            "model": names.models.gather(m),
+            "window_start": starts[w],
+            "window_end": ends[w],
+            "n": nn.astype(np.int32),
+            "caar": s["caar"][pick],
+            "median_car": s["median_car"][pick],
+            "share_negative": s["share_negative"][pick],
+            "csect_t": csect_t[pick],
+            "csect_p": _t_p(csect_t[pick], nn - 1),
+            "patell_z": patell_z[pick],
+            "patell_p": _normal_p(patell_z[pick]),
+            "bmp_t": bmp_t[pick],
+            "bmp_p": _t_p(bmp_t[pick], nn - 1),
+            "mean_residual_corr": rbar4[pick],
+            "kp_bmp_t": kp_bmp_t[pick],
+            "kp_bmp_p": _t_p(kp_bmp_t[pick], nn - 1),
+            "rank_z": rank_z[pick],
+            "rank_p": _normal_p(rank_z[pick]),
+            "gsign_z": gsign_z[pick],
+            "gsign_p": _normal_p(gsign_z[pick]),
+        }
+    )
+    return frame.with_columns(pl.col(pl.Float64).fill_nan(None)).select(
+        [pl.col(k).cast(t) for k, t in GROUP_IMPACT_SCHEMA.items()]
+    )
+
+
+def _skip(frame: pl.DataFrame, code: str, reason: pl.Expr) -> pl.DataFrame:
+    return frame.select(
+        pl.col("event_id").cast(pl.String),
+        pl.col("ticker").cast(pl.String),
+        pl.lit(code, dtype=pl.String).alias("reason_code"),
+        reason.cast(pl.String).alias("reason"),
+    )
+
+
+def _warnings(out: _Arrays, names: _Names, windows: list[tuple[int, int]], ar_lo: int, ar_hi: int) -> pl.DataFrame:
+    """event_window_gap and window_incomplete warnings, once per (event, ticker), as transforms.event_study."""
+    subject = pl.format("{}/{}", "event_id", "ticker").alias("subject")
+    gap = out.fitted[:, :, None] & out.ar_exists & np.isnan(out.ar_ret)
+    c, e, a = np.nonzero(gap)
+    gaps = (
+        pl.DataFrame(
+            {
+                "event_id": names.events.gather(e),
+                "ticker": names.tickers.gather(c),
+                "rel_day": (a + ar_lo).astype(np.int32),
+                "date": pl.Series(out.ar_date[c, e, a]).cast(pl.Date),
+            }
+        )
+        .group_by("event_id", "ticker")
+        .agg(pl.format("{} ({})", "rel_day", "date").sort_by("rel_day").str.join(", ").alias("days"))
+        .select(
+            subject,
+            pl.lit("event_window_gap").alias("code"),
+            pl.format(
+                "no return on rel_day {} inside the event window [{}, {}] although the benchmark traded; "
+                "car is null from the first such day and CAR windows containing them are null",
+                "days",
+                pl.lit(ar_lo),
+                pl.lit(ar_hi),
+            ).alias("message"),
+        )
+    )
+    lengths = np.array([b - a + 1 for a, b in windows])
+    c, e, w = np.nonzero(out.fitted[:, :, None] & (out.days != lengths))
+    incomplete = (
+        pl.DataFrame(
+            {
+                "event_id": names.events.gather(e),
+                "ticker": names.tickers.gather(c),
+                "window_start": np.array([a for a, _ in windows], dtype=np.int32)[w],
+                "window_end": np.array([b for _, b in windows], dtype=np.int32)[w],
+                "days": out.days[c, e, w],
+                "length": lengths[w],
+            }
+        )
+        .group_by("event_id", "ticker")
+        .agg(
+            pl.format("[{}, {}] has {} of {} days", "window_start", "window_end", "days", "length")
+            .sort_by("window_start", "window_end")
+            .str.join("; ")
+            .alias("windows")
+        )
+        .select(
+            subject,
+            pl.lit("window_incomplete").alias("code"),
+            pl.format("CAR window {}: its CAR statistics and raw_return are left null", "windows").alias("message"),
+        )
+    )
+    return (
+        pl.concat([gaps, incomplete])
+        .select([pl.col(k).cast(t) for k, t in WARNINGS_SCHEMA.items()])
+        .sort("subject", "code")
+    )
+
+
+def _scatter(returns: pl.DataFrame, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(matrix, axis_days, has_prices): the returns of `names` as a (ticker code x trading day) matrix with NaN
+    where absent, the int32 day numbers of its columns, and which codes have any return. Duplicates raise."""
+    frame = returns.select(
+        # tickers outside `names` become null (non-strict cast), then are dropped
+        pl.col("ticker").cast(pl.String).cast(pl.Enum(names), strict=False).to_physical().alias("code"),
+        pl.col("date").cast(pl.Date).cast(pl.Int32).alias("day"),
+        pl.col("ret").cast(pl.Float64),
+    ).filter(pl.col("code").is_not_null() & pl.col("ret").is_not_null() & pl.col("ret").is_not_nan())
+    code, day, ret = frame["code"].to_numpy(), frame["day"].to_numpy(), frame["ret"].to_numpy()
+    if day.size == 0:
+        return np.full((len(names), 0), np.nan), np.zeros(0, np.int32), np.zeros(len(names), dtype=bool)
+    first = int(day.min())
+    present = np.bincount(day - first) > 0
+    axis_days = (np.flatnonzero(present) + first).astype(np.int32)
+    matrix = np.full((len(names), axis_days.size), np.nan)
+    matrix[code, (np.cumsum(present) - 1)[day - first]] = ret
+    if np.count_nonzero(~np.isnan(matrix)) != ret.size:
+        dupes = frame.filter(pl.struct("code", "day").is_duplicated()).head(3)
+        rows = [(names[c], str(np.datetime64(int(d), "D"))) for c, d in dupes.select("code", "day").rows()]
+        raise ValueError(f"returns repeats ['ticker', 'date']: {rows}")
+    return matrix, axis_days, np.bincount(code, minlength=len(names)) > 0
+
+
+def run_dense_study(
+    returns: pl.DataFrame,
+    events: pl.DataFrame,
+    universe: pl.DataFrame,
+    config: EventStudyConfig = DEFAULT_CONFIG,
+    *,
+    chunk_cells: int = DEFAULT_CHUNK_CELLS,
+) -> DenseStudy:
+    """The event study for every model of `config.models` and marts.group_impact, from the inputs of
+    `transforms.event_study.run_event_study` (`ticker, date, ret` returns, core.ai_events, core.universe)."""
+    _require(events, "events", ("event_id", "event_date"), ("event_id",))
+    _require(universe, "universe", ("ticker", "group", "benchmark"), ("ticker",))
+    _require(returns, "returns", ("ticker", "date", "ret"), None)
+    models = sorted(config.models)
+    windows = sorted(config.car_windows)
+    (est_lo, est_hi), (ar_lo, ar_hi) = config.estimation_window, config.ar_window
+    lo, hi = min(est_lo, ar_lo), max(est_hi, ar_hi)
+    ev = events.select(pl.col("event_id").cast(pl.String), pl.col("event_date").cast(pl.Date)).sort("event_id")
+    event_days = ev["event_date"].cast(pl.Int32).to_numpy()
+    studied = universe.filter(pl.col("ticker") != pl.col("benchmark")).select(
+        pl.col("ticker").cast(pl.String), pl.col("group").cast(pl.String), pl.col("benchmark").cast(pl.String)
+    )
+    bench_names = sorted(set(studied["benchmark"].to_list()))
+    ticker_names = sorted(set(studied["ticker"].to_list()) | set(bench_names))
+    code_of = {name: i for i, name in enumerate(ticker_names)}
+    matrix, axis_days, has_prices = _scatter(returns, ticker_names)
+    group_names = [*sorted(set(studied["group"].to_list())), ALL_GROUP]
+    ticker_group = np.full(len(ticker_names), -1, dtype=np.int64)
+    ticker_benchmark = [""] * len(ticker_names)
+    for ticker, grp, bench in studied.iter_rows():
+        ticker_group[code_of[ticker]] = group_names.index(grp)
+        ticker_benchmark[code_of[ticker]] = bench
+    bench_of = np.array(ticker_benchmark, dtype=object)
+    membership = np.zeros((len(ticker_names), len(group_names)))
+    membership[ticker_group >= 0, ticker_group[ticker_group >= 0]] = 1.0
+    membership[ticker_group >= 0, -1] = 1.0
+    names = _Names(
+        tickers=pl.Series("ticker", ticker_names, dtype=pl.String),
+        events=ev["event_id"],
+        models=pl.Series("model", models, dtype=pl.String),
+        groups=pl.Series("group", group_names, dtype=pl.String),
+        ticker_group=ticker_group,
+        ticker_benchmark=pl.Series("benchmark", ticker_benchmark, dtype=pl.String),
+        event_dates=event_days.astype(np.int32),
+    )
+
+    # Calendars and day 0 per benchmark: a loop over the (few) benchmarks.
+    blocks: list[_Block] = []
+    bench_rows: list[pl.DataFrame] = []
+    for bench in bench_names:
+        calendar = np.flatnonzero(~np.isnan(matrix[code_of[bench]]))
+        if calendar.size == 0:
+            continue
+        cal_days = axis_days[calendar]
+        day0_pos = np.searchsorted(cal_days, event_days, side="left")
+        has_day0 = day0_pos < calendar.size
+        bench_rows.append(
+            pl.DataFrame(
+                {
+                    "event_id": ev["event_id"],
+                    "benchmark": [bench] * ev.height,
+                    "day0": pl.Series(cal_days[np.minimum(day0_pos, calendar.size - 1)]).cast(pl.Date),
+                    "has_day0": has_day0,
+                    "last_date": pl.Series([int(cal_days[-1])] * ev.height, dtype=pl.Int32).cast(pl.Date),
+                }
+            ).with_columns(pl.when("has_day0").then("day0").alias("day0"))
+        )
+        tickers = np.flatnonzero((bench_of == bench) & has_prices)  # studied tickers on this benchmark
+        with_day0 = np.flatnonzero(has_day0)
+        if tickers.size and with_day0.size:
+            blocks.append(_Block(tickers, with_day0, day0_pos[with_day0], calendar, matrix[code_of[bench], calendar]))
+    days = (
+        pl.concat(bench_rows).drop("has_day0")
+        if bench_rows
+        else pl.DataFrame(schema={"event_id": pl.String, "benchmark": pl.String, "day0": pl.Date, "last_date": pl.Date})
+    )
+
+    out = _Arrays(len(ticker_names), len(models), ev.height, len(windows), ar_hi - ar_lo + 1)
+    group = _GroupSums(len(group_names), len(models), ev.height, hi - lo + 1, est_hi - est_lo + 1)
+    for block in blocks:
+        per_event = block.tickers.size * len(models) * (hi - lo + 1)
+        size = max(1, chunk_cells // per_event)
+        for start in range(0, block.events.size, size):  # memory chunks of events
+            chunk = np.arange(start, min(start + size, block.events.size))
+            _compute_chunk(block, chunk, matrix, axis_days, config, models, windows, membership, out, group)
+
+    skips = _skips(ev, studied, days, has_prices, code_of, out, names, config)
+    fitted = np.nonzero(out.fitted.T)  # (event, ticker) order
+    e, c = fitted
+    fits = (
+        pl.DataFrame(
+            {
+                "event_id": names.events.gather(e),
+                "ticker": names.tickers.gather(c),
+                "n": out.n[c, e],
+                "n_missing": out.n_missing[c, e],
+                **{k: v[c, e] for k, v in out.sums.items()},
+                "dof": out.n[c, e] - 2,
+            }
+        )
+        .with_columns(pl.col(pl.Float64).fill_nan(None))
+        .select([pl.col(k).cast(t) for k, t in FITS_SCHEMA.items()])
+    )
+    result = EventStudyResult(
+        abnormal_returns=_abnormal_returns(out, names, ar_lo),
+        event_impact=_event_impact(out, names, windows),
+        skips=skips,
+        warnings=_warnings(out, names, windows, ar_lo, ar_hi),
+        fits=fits,
+    )
+    return DenseStudy(result=result, group_impact=_group_impact(out, group, names, windows, lo))
+
+
+def _skips(
+    ev: pl.DataFrame,
+    studied: pl.DataFrame,
+    days: pl.DataFrame,
+    has_prices: np.ndarray,
+    code_of: dict[str, int],
+    out: _Arrays,
+    names: _Names,
+    config: EventStudyConfig,
+) -> pl.DataFrame:
+    """marts.event_skips rows, first match wins, exactly as transforms.event_study (pair-level frames only)."""
+    (est_lo, est_hi), (ar_lo, ar_hi) = config.estimation_window, config.ar_window
+    skips = [pl.DataFrame(schema=SKIPS_SCHEMA)]
+    pairs = ev.join(studied, how="cross")
+    dead = (
+        ev.join(days, on="event_id")
+        .group_by("event_id")
+        .agg(
+            pl.col("day0").is_null().all().alias("dead"),
+            pl.format("{} {}", pl.col("benchmark"), pl.col("last_date")).sort().str.join(", ").alias("last"),
+            pl.col("event_date").first(),
+        )
+        .filter(pl.col("dead"))
+    )
+    skips.append(
+        _skip(
+            dead.with_columns(pl.lit(EVENT_WIDE).alias("ticker")),
+            "no_trading_day_after_event",
+            pl.format("event date {} is after the last benchmark trading day ({})", "event_date", "last"),
+        )
+    )
+    pairs = pairs.join(dead, on="event_id", how="anti")
+    no_bench = pairs.join(days.select("benchmark").unique(), on="benchmark", how="anti")
+    skips.append(_skip(no_bench, "no_benchmark", pl.format("no returns for benchmark {}", "benchmark")))
+    pairs = pairs.join(no_bench, on=["event_id", "ticker"], how="anti").join(days, on=["event_id", "benchmark"])
+    skips.append(
+        _skip(
+            pairs.filter(pl.col("day0").is_null()),
+            "no_trading_day_after_event",
+            pl.format("event date {} is after the last {} trading day ({})", "event_date", "benchmark", "last_date"),
+        )
+    )
+    pairs = pairs.filter(pl.col("day0").is_not_null())
+    priced = pl.DataFrame({"ticker": [t for t, c in code_of.items() if has_prices[c]]}, schema={"ticker": pl.String})
+    no_prices = pairs.join(priced, on="ticker", how="anti")
+    skips.append(_skip(no_prices, "no_prices", pl.format("no prices loaded for {}", "ticker")))
+    c, e = np.nonzero(out.computed & (out.n < config.min_estimation_days))
+    too_few = pl.DataFrame({"event_id": names.events.gather(e), "ticker": names.tickers.gather(c), "n": out.n[c, e]})
+    skips.append(
+        _skip(
+            too_few,
+            "too_few_estimation_days",
+            pl.format(
+                "{} days with both returns in the estimation window [{}, {}]; at least {} needed",
+                "n",
+                pl.lit(est_lo),
+                pl.lit(est_hi),
+                pl.lit(config.min_estimation_days),
+            ),
+        )
+    )
+    c, e = np.nonzero(out.computed & (out.n >= config.min_estimation_days) & ~out.with_data)
+    no_window = pl.DataFrame({"event_id": names.events.gather(e), "ticker": names.tickers.gather(c)})
+    skips.append(
+        _skip(
+            no_window,
+            "no_event_window_data",
+            pl.format("no {} returns in the event window [{}, {}]", "ticker", pl.lit(ar_lo), pl.lit(ar_hi)),
+        )
+    )
+    return pl.concat(skips).sort("event_id", "ticker")
