@@ -6,8 +6,8 @@ the estimation window (14 M rows with three string keys for 500 tickers x 40 eve
 again for the residual cross-correlation and the rank test. Here the returns are scattered once into a
 (ticker x trading day) matrix; each (event, ticker) window is a gather of that matrix at `day0 + rel_day` on
 the benchmark's calendar, every per-ticker sum is an array reduction along the day axis, and every group sum
-(the Kolari-Pynnönen cross-correlation, the Corrado mean ranks) is one matrix product with the (ticker x group)
-membership matrix. Results land in (ticker x model x event x window) arrays indexed by sorted ticker, model,
+(the Kolari-Pynnönen cross-correlation, the Corrado mean ranks) is one `np.add.reduceat` over tickers sorted
+by group. Results land in (ticker x model x event x window) arrays indexed by sorted ticker, model,
 event and window, so the output frames come out in key order without a sort or a join.
 
 Definitions, skips, warnings and output schemas are exactly those of `transforms.event_study` (its docstring
@@ -128,11 +128,24 @@ def _parallel_rows(func: Callable[..., None], arrays: tuple[np.ndarray, ...]) ->
         list(pool.map(lambda ab: func(*(x[ab[0] : ab[1]] for x in arrays)), parts))
 
 
+def _group_sums(values: np.ndarray, block: _Block, n_groups: int) -> np.ndarray:
+    """Sums over the block's tickers (rows of `values`) per group, 'all' last: (n_groups, columns).
+
+    The block's tickers come in runs of one group, so this is one reduceat (not a BLAS product with the
+    membership matrix: multi-threaded BLAS on these skinny products was 5x slower on a busy 2-core machine)."""
+    sums = np.zeros((n_groups, *values.shape[1:]))
+    sums[block.group_ids] = np.add.reduceat(values, block.group_starts, axis=0)
+    sums[-1] = values.sum(axis=0)
+    return sums
+
+
 @dataclass
 class _Block:
     """One benchmark's priced tickers x the events with a day 0 on its calendar."""
 
-    tickers: np.ndarray  # ticker codes
+    tickers: np.ndarray  # ticker codes, sorted by group (then code)
+    group_ids: np.ndarray  # the groups present among them, in that order
+    group_starts: np.ndarray  # where each group's run of tickers starts
     events: np.ndarray  # event codes
     day0_pos: np.ndarray  # per event: position of day 0 in the benchmark calendar
     calendar: np.ndarray  # matrix columns of the benchmark's trading days
@@ -214,7 +227,7 @@ def _compute_chunk(
     config: EventStudyConfig,
     models: list[str],
     windows: list[tuple[int, int]],
-    membership: np.ndarray,
+    n_groups: int,
     out: _Arrays,
     group: _GroupSums,
 ) -> None:
@@ -289,16 +302,19 @@ def _compute_chunk(
         z = np.where(valid4 & fit4, dev / sd_e[..., None], 0.0)
         out.share_pos[ixm] = (valid4 & (are > 0)).sum(-1) / nf[:, None]
     del dev, are
-    members = membership[tk].T  # (G, T)
-    n_g = members.shape[0]
-    group.z_sum[:, :, ev] += (members @ z.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
+
+    def members(values: np.ndarray) -> np.ndarray:
+        return _group_sums(values, block, n_groups)
+
+    n_g = n_groups
+    group.z_sum[:, :, ev] += members(z.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
     np.multiply(z, z, out=z)
-    group.z_sq[:, :, ev] += (members @ z.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
+    group.z_sq[:, :, ev] += members(z.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
     del z
     fit_f = fitted.astype(np.float64)
-    group.tickers[:, :, ev] += (members @ fit_f)[:, None, :]
-    group.t_sum[:, :, ev] += (members @ (fit_f * nf))[:, None, :]
-    group.t_sq[:, :, ev] += (members @ (fit_f * nf * nf))[:, None, :]
+    group.tickers[:, :, ev] += members(fit_f)[:, None, :]
+    group.t_sum[:, :, ev] += members(fit_f * nf)[:, None, :]
+    group.t_sq[:, :, ev] += members(fit_f * nf * nf)[:, None, :]
 
     # Corrado: ranks over the estimation and event-window days of each fitted (ticker, model, event).
     rank_day = np.zeros(rel.size, dtype=bool)
@@ -309,8 +325,8 @@ def _compute_chunk(
     present = np.empty_like(ranked)
     _parallel_rows(_centred_ranks, (ranked, u, present))
     del ranked
-    group.u_sum[:, :, ev] += (members @ u.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
-    group.u_count[:, :, ev] += (members @ present.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
+    group.u_sum[:, :, ev] += members(u.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
+    group.u_count[:, :, ev] += members(present.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
     del u, present
 
     # Event window: the rows of marts.abnormal_returns (finished in _abnormal_returns) and the CAR windows.
@@ -673,9 +689,6 @@ def run_dense_study(
         ticker_group[code_of[ticker]] = group_names.index(grp)
         ticker_benchmark[code_of[ticker]] = bench
     bench_of = np.array(ticker_benchmark, dtype=object)
-    membership = np.zeros((len(ticker_names), len(group_names)))
-    membership[ticker_group >= 0, ticker_group[ticker_group >= 0]] = 1.0
-    membership[ticker_group >= 0, -1] = 1.0
     names = _Names(
         tickers=pl.Series("ticker", ticker_names, dtype=pl.String),
         events=ev["event_id"],
@@ -708,9 +721,21 @@ def run_dense_study(
             ).with_columns(pl.when("has_day0").then("day0").alias("day0"))
         )
         tickers = np.flatnonzero((bench_of == bench) & has_prices)  # studied tickers on this benchmark
+        tickers = tickers[np.argsort(ticker_group[tickers], kind="stable")]  # runs of one group each
+        run = np.flatnonzero(np.r_[True, np.diff(ticker_group[tickers]) != 0]) if tickers.size else tickers
         with_day0 = np.flatnonzero(has_day0)
         if tickers.size and with_day0.size:
-            blocks.append(_Block(tickers, with_day0, day0_pos[with_day0], calendar, matrix[code_of[bench], calendar]))
+            blocks.append(
+                _Block(
+                    tickers,
+                    ticker_group[tickers[run]],
+                    run,
+                    with_day0,
+                    day0_pos[with_day0],
+                    calendar,
+                    matrix[code_of[bench], calendar],
+                )
+            )
     days = (
         pl.concat(bench_rows).drop("has_day0")
         if bench_rows
@@ -724,7 +749,7 @@ def run_dense_study(
         size = max(1, chunk_cells // per_event)
         for start in range(0, block.events.size, size):  # memory chunks of events
             chunk = np.arange(start, min(start + size, block.events.size))
-            _compute_chunk(block, chunk, matrix, axis_days, config, models, windows, membership, out, group)
+            _compute_chunk(block, chunk, matrix, axis_days, config, models, windows, len(group_names), out, group)
 
     skips = _skips(ev, studied, days, has_prices, code_of, out, names, config)
     fitted = np.nonzero(out.fitted.T)  # (event, ticker) order
