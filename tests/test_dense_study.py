@@ -176,3 +176,24 @@ def test_market_model_statistics_ignore_an_added_market_exposure(scale: float, d
     )
     for column in ("caar", "csect_t", "patell_z", "bmp_t", "kp_bmp_t", "rank_z", "gsign_z"):
         assert np.allclose(base.group_impact[column], moved.group_impact[column], atol=1e-6), column
+
+
+def test_real_prices_and_the_catalog_give_the_long_pipelines_numbers(real_prices_dir) -> None:  # type: ignore[no-untyped-def]
+    """The real universe seed, every catalog event, real calendars and listing dates (30 tickers x 34 events)."""
+    from flows.sources.csv_prices import CsvPriceSource
+    from transforms.returns import daily_returns
+    from warehouse import seeds
+
+    prices = CsvPriceSource(real_prices_dir).fetch([]).frames["core.prices_daily"]
+    returns, universe, events = daily_returns(prices), seeds.read_universe(), seeds.read_events()
+    config = EventStudyConfig(models=MODELS)
+    long = run_event_study(returns, events, universe, config)
+    groups = group_tests(long.event_impact, long.estimation_ar, long.abnormal_returns, universe)
+    dense = run_dense_study(returns, events, universe, config)
+    for frame in ("abnormal_returns", "event_impact", "skips", "warnings", "fits"):
+        assert_frames_match(getattr(long, frame), getattr(dense.result, frame), frame)
+    assert_frames_match(groups, dense.group_impact, "group_impact")
+    day0 = dense.result.event_impact.filter(
+        (pl.col("event_id") == "deepseek_selloff") & (pl.col("model") == "market") & (pl.col("window_end") == 0)
+    )
+    assert day0.filter(pl.col("ticker") == "VST")["raw_return"][0] == pytest.approx(-0.2827, abs=5e-5)
