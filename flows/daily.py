@@ -27,8 +27,8 @@ from flows.quality import record_and_enforce, run_checks
 from flows.run_artifacts import publish_artifacts
 from flows.sources.base import SourceResult, SourceWarning
 from flows.sources.csv_prices import CsvPriceSource
-from transforms.event_study import MODEL_MARKET, MODELS, EventStudyConfig, EventStudyResult, run_event_study
-from transforms.group_tests import group_tests
+from transforms.dense_study import DenseStudy, run_dense_study
+from transforms.event_study import MODEL_MARKET, MODELS, EventStudyConfig, EventStudyResult
 from transforms.returns import daily_returns
 from warehouse import seeds
 from warehouse.connection import resolve_path, staged_writer
@@ -139,19 +139,13 @@ def load_core(
 
 
 @task(name="compute-event-study", cache_policy=NO_CACHE)
-def compute_event_study(con: duckdb.DuckDBPyConnection, config: EventStudyConfig) -> EventStudyResult:
-    """Returns and the market-model event study over every catalog event and universe ticker."""
+def compute_event_study(con: duckdb.DuckDBPyConnection, config: EventStudyConfig) -> DenseStudy:
+    """Returns, every model's abnormal returns and CARs, and the group tests over every catalog event and universe
+    ticker, on the dense engine (transforms.dense_study: the long pipeline's numbers, tested to 1e-9)."""
     prices = con.sql("SELECT ticker, date, adj_close FROM core.prices_daily").pl()
     events = con.sql(f"SELECT * FROM {AI_EVENTS.qualified_name}").pl()
     universe = con.sql(f"SELECT * FROM {UNIVERSE.qualified_name}").pl()
-    return run_event_study(daily_returns(prices), events, universe, config)
-
-
-@task(name="group-tests", cache_policy=NO_CACHE)
-def compute_group_tests(con: duckdb.DuckDBPyConnection, result: EventStudyResult) -> pl.DataFrame:
-    """CAARs and the six group tests per event x group (and 'all') x model x window."""
-    universe = con.sql(f"SELECT * FROM {UNIVERSE.qualified_name}").pl()
-    return group_tests(result.event_impact, result.estimation_ar, result.abnormal_returns, universe)
+    return run_dense_study(daily_returns(prices), events, universe, config)
 
 
 @task(name="write-marts", cache_policy=NO_CACHE)
@@ -303,8 +297,8 @@ def daily(
         summary.rejected_rows += eia.rejected_rows
         with staged_writer(path) as con:
             summary.loads.extend(load_core(con, run_id, events, universe, prices))
-            result = compute_event_study(con, EventStudyConfig(models=MODELS))
-            groups = compute_group_tests(con, result)
+            study = compute_event_study(con, EventStudyConfig(models=MODELS))
+            result, groups = study.result, study.group_impact
             summary.loads.extend(write_marts(con, run_id, result, groups))
             summary.warnings.extend(
                 SourceWarning("event_study", f"{r['event_id']}/{r['ticker']}", r["reason_code"], r["reason"])

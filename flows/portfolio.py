@@ -11,8 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.event_study import MODELS, EventStudyConfig, run_event_study
-from transforms.group_tests import group_tests
+from transforms.dense_study import run_dense_study
+from transforms.event_study import MODELS, EventStudyConfig
 from transforms.returns import daily_returns
 from warehouse.errors import JevonsInputError
 from warehouse.query import open_for_query
@@ -65,8 +65,8 @@ def portfolio_impact(
         pl.col("ticker").alias("name"), pl.lit("benchmarks").alias("group"), pl.col("ticker").alias("benchmark")
     )
     full_universe = pl.concat([chosen, bench_rows.select(chosen.columns)])
-    result = run_event_study(daily_returns(prices), events, full_universe, EventStudyConfig(models=(model,)))
-    groups = group_tests(result.event_impact, result.estimation_ar, result.abnormal_returns, full_universe)
+    study = run_dense_study(daily_returns(prices), events, full_universe, EventStudyConfig(models=(model,)))
+    result, groups = study.result, study.group_impact
     skipped = result.skips.filter(pl.col("ticker").is_in(names) | (pl.col("ticker") == "*"))
     if result.event_impact.is_empty():
         reasons = "; ".join(f"{r['ticker']}: {r['reason']}" for r in skipped.iter_rows(named=True)) or "no data"
