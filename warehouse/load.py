@@ -5,6 +5,12 @@ when a value really changed and re-running a day reports 0 inserted, 0 updated).
 deletes the keys the new frame no longer has (within an optional scope), which is how derived marts and
 restated histories are replaced without rewriting identical rows.
 
+For tables whose key has no DuckDB index (`Table.index_key=False`), this loader is what enforces the key: a
+frame holding a key twice is rejected before anything is written, and a stored key is only ever updated in
+place by the MERGE, never inserted again. With a `Table.range_column` (core.prices_daily: date), rows outside
+their partition's stored range (a new ticker, new days) are plain INSERTs and only the rest are MERGEd, so a
+chunked history load does not join every chunk against the whole growing table.
+
 This module and `warehouse.migrations` are the only code that writes SQL. Identifiers come from the table
 registry; every value travels as a parameter or as an Arrow table, never formatted into SQL.
 """
@@ -15,7 +21,7 @@ import contextlib
 import itertools
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -68,7 +74,11 @@ def _check_frame(table: Table, frame: pl.DataFrame) -> list[str]:
         dup = frame.select(table.primary_key).is_duplicated()
         if dup.any():
             first = frame.filter(dup).select(table.primary_key).row(0)
-            raise LoadError(f"{table.qualified_name}: {int(dup.sum())} rows share a primary key, e.g. {first}")
+            example = ", ".join(f"{k}={v}" for k, v in zip(table.primary_key, first, strict=True))
+            raise LoadError(
+                f"{table.qualified_name}: {int(dup.sum())} rows share a primary key "
+                f"({', '.join(table.primary_key)}), e.g. {example}; nothing was written"
+            )
     return [c for c in table.column_names if c in frame_cols]
 
 
@@ -103,6 +113,92 @@ def _row_count(con: duckdb.DuckDBPyConnection, table: Table) -> int:
     return int(con.sql(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0])
 
 
+def _stored_ranges(con: duckdb.DuckDBPyConnection, table: Table, view: str) -> pl.DataFrame:
+    """Per partition of the frame in `view` (the key without the range column): stored min and max of it."""
+    rng = table.range_column
+    assert rng is not None
+    part = [k for k in table.primary_key if k != rng]
+    lo, hi = "_jevons_lo", "_jevons_hi"
+    if not part:
+        return con.sql(f"SELECT min({_q(rng)}) AS {lo}, max({_q(rng)}) AS {hi} FROM {table.qualified_name}").pl()
+    cols = ", ".join(_q(c) for c in part)
+    # A semi join on the frame's few distinct partitions: DuckDB builds on them and scans only the key columns.
+    return con.sql(
+        f"SELECT {cols}, min({_q(rng)}) AS {lo}, max({_q(rng)}) AS {hi} FROM {table.qualified_name} "
+        f"WHERE ({cols}) IN (SELECT DISTINCT {cols} FROM {view}) GROUP BY {cols}"
+    ).pl()
+
+
+def _split_new(
+    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, view: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows no stored key can match, rows that may match one), by each partition's stored range.
+
+    A row whose range value lies outside [min, max] of what its partition stores (or whose partition stores
+    nothing) cannot share a key with a stored row; only the rest need the keyed MERGE.
+    """
+    rng = table.range_column
+    assert rng is not None
+    part = [k for k in table.primary_key if k != rng]
+    ranges = _stored_ranges(con, table, view)
+    lo, hi = pl.col("_jevons_lo"), pl.col("_jevons_hi")
+    dtypes: dict[Any, pl.DataType] = {c: frame.schema[c] for c in part}
+    dtypes |= {"_jevons_lo": frame.schema[rng], "_jevons_hi": frame.schema[rng]}
+    ranges = ranges.cast(dtypes)
+    if part:
+        marked = frame.join(ranges, on=part, how="left", nulls_equal=False, maintain_order="left")
+    else:
+        marked = frame.join(ranges, how="cross")
+    new = (lo.is_null() | (pl.col(rng) < lo) | (pl.col(rng) > hi)).fill_null(True)
+    marked = marked.with_columns(new.alias("_jevons_new"))
+    keep = frame.columns
+    return (
+        marked.filter(pl.col("_jevons_new")).select(keep),
+        marked.filter(~pl.col("_jevons_new")).select(keep),
+    )
+
+
+def _execute_on(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, sql_for: Callable[[str], str]) -> int:
+    """Register `frame` under a unique view name, run `sql_for(view)`, return the rows it affected."""
+    view = f"_jevons_src_{next(_view_counter)}"
+    con.register(view, frame.to_arrow())
+    try:
+        return int(con.execute(sql_for(view)).fetchall()[0][0])
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(view)
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, view: str, cols: list[str]
+) -> tuple[int, int]:
+    """Insert the frame's new keys and update its changed rows; returns (inserted, updated).
+
+    MERGE reports rows affected (inserts + updates); the row-count difference splits them, which is cheaper
+    than RETURNING merge_action (one value per row).
+    """
+    before = _row_count(con, table)
+    if before == 0:  # a first load: no key can match, so no MERGE join is needed
+        inserted = int(con.execute(_insert_sql(table, view, cols)).fetchall()[0][0])
+        return inserted, 0
+    if table.range_column is None:
+        affected = int(con.execute(_merge_sql(table, view, cols)).fetchall()[0][0])
+        inserted = _row_count(con, table) - before
+        return inserted, affected - inserted
+    new, maybe = _split_new(con, table, frame, view)
+    inserted = 0
+    if new.height:
+        inserted += _execute_on(con, new, lambda v: _insert_sql(table, v, cols))
+    updated = 0
+    if maybe.height:
+        before = _row_count(con, table)
+        affected = _execute_on(con, maybe, lambda v: _merge_sql(table, v, cols))
+        merged_in = _row_count(con, table) - before
+        inserted += merged_in
+        updated = affected - merged_in
+    return inserted, updated
+
+
 def _apply(
     con: duckdb.DuckDBPyConnection,
     table: Table,
@@ -114,17 +210,12 @@ def _apply(
         raise LoadError(f"{table.qualified_name} has no primary key: keyed loads need one")
     cols = _check_frame(table, frame)
     view = f"_jevons_src_{next(_view_counter)}"
-    con.register(view, frame.select(cols).to_arrow())
+    source = frame.select(cols)
+    con.register(view, source.to_arrow())
     try:
-        counts: dict[str, int] = {}
+        inserted = updated = 0
         if frame.height:
-            # MERGE reports rows affected (inserts + updates); the row-count difference splits them. Cheaper
-            # than RETURNING merge_action, which materialises one value per row.
-            before = _row_count(con, table)
-            sql = _insert_sql(table, view, cols) if before == 0 else _merge_sql(table, view, cols)
-            affected = int(con.execute(sql).fetchall()[0][0])
-            inserted = _row_count(con, table) - before
-            counts = {"INSERT": inserted, "UPDATE": affected - inserted}
+            inserted, updated = _write(con, table, source, view, cols)
         deleted = 0
         if delete_missing:
             match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in table.primary_key)
@@ -145,8 +236,8 @@ def _apply(
     return LoadResult(
         table=table.qualified_name,
         rows_in=frame.height,
-        inserted=counts.get("INSERT", 0),
-        updated=counts.get("UPDATE", 0),
+        inserted=inserted,
+        updated=updated,
         deleted=deleted,
     )
 

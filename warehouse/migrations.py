@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from warehouse.registry import SCHEMAS, all_tables
+from warehouse.registry import SCHEMAS, all_tables, table
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,46 @@ MIGRATIONS: list[Migration] = [
         ),
     ),
     Migration(5, "operations: ops.data_quality check results"),
+    Migration(
+        6,
+        "core.prices_daily key (ticker, date) enforced by the loader instead of a DuckDB PRIMARY KEY index",
+        apply=lambda con: drop_key_index(con, "core.prices_daily"),
+    ),
 ]
+
+
+def _has_primary_key(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_constraints() WHERE schema_name = ? AND table_name = ? "
+            "AND constraint_type = 'PRIMARY KEY'",
+            [schema, name],
+        ).fetchall()[0][0]
+    )
+
+
+def drop_key_index(con: duckdb.DuckDBPyConnection, qualified_name: str) -> None:
+    """Rebuild a table without its PRIMARY KEY constraint (DuckDB cannot drop one), keeping every row.
+
+    Runs inside the migration's transaction: the old table is renamed aside, the registry's DDL (now without
+    the constraint, `index_key=False`) creates the new one, the rows are copied and the old table dropped; the
+    comments are rewritten from the registry when the migration commits. A table already without the
+    constraint (a warehouse created after the registry change) is left alone.
+    """
+    tbl = table(qualified_name)
+    if tbl.index_key:
+        raise ValueError(f"{qualified_name} is registered with index_key=True: nothing to drop")
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [tbl.schema, tbl.name]
+    ).fetchall()[0][0]
+    if not exists or not _has_primary_key(con, tbl.schema, tbl.name):
+        return
+    old = f"{tbl.name}_with_key_index"
+    cols = ", ".join(f'"{c}"' for c in tbl.column_names)
+    con.execute(f"ALTER TABLE {tbl.qualified_name} RENAME TO {old}")
+    con.execute(tbl.ddl())
+    con.execute(f"INSERT INTO {tbl.qualified_name} ({cols}) SELECT {cols} FROM {tbl.schema}.{old}")
+    con.execute(f"DROP TABLE {tbl.schema}.{old}")
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -42,7 +42,15 @@ class Table:
     index_key: bool = True
     """False: the key is enforced by the loader (duplicate check + keyed MERGE), not by a DuckDB PRIMARY KEY
     index, whose in-memory ART costs triple the load time on tens of millions of rows."""
+    range_column: str | None = None
+    """A key column new rows usually extend (a date): the loader reads each partition's stored min and max of
+    it (partition = the other key columns) and INSERTs the rows outside that range without a MERGE join, since
+    no stored key can match them. Only the rows inside the range are MERGEd."""
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.range_column is not None and self.range_column not in self.primary_key:
+            raise ValueError(f"{self.schema}.{self.name}: range_column {self.range_column!r} is not a key column")
 
     @property
     def qualified_name(self) -> str:

@@ -1,4 +1,12 @@
-"""core.*: clean source data (prices, the event catalog, the ticker universe)."""
+"""core.*: clean source data (prices, the event catalog, the ticker universe).
+
+`core.prices_daily`'s key (ticker, date) is enforced by the loader, not by a DuckDB PRIMARY KEY index
+(migration 6 rebuilt the table without it): every frame is checked for duplicate keys before it is written,
+rows of a ticker outside its stored date range are plain INSERTs (no stored key can match them) and the rest
+go through a keyed MERGE, all in one transaction under the run lock, so the loader is the only path in. The
+ART index DuckDB keeps for a PRIMARY KEY cost more than half of a 15.6 M-row history load. The data-quality
+check `duplicate_keys` verifies the key on every run.
+"""
 
 from __future__ import annotations
 
@@ -58,6 +66,8 @@ PRICES_DAILY = register(
             "close and adj_close."
         ),
         primary_key=("ticker", "date"),
+        index_key=False,  # enforced by the loader since migration 6 (see the module docstring)
+        range_column="date",
         columns=(
             Column("ticker", "VARCHAR", "Yahoo Finance symbol"),
             Column("date", "DATE", "Exchange trading date (local to the listing exchange)"),
