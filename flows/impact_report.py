@@ -1,68 +1,38 @@
 """The impact report: one self-contained HTML file (charts embedded as base64 PNG) plus the PNGs, from the marts.
 
 `build_report(warehouse, out_dir, event_ids)` reads the published warehouse read-only, shapes the frames with
-transforms.report_data, draws the charts with matplotlib's Agg canvas (object API, no pyplot state, no
-network) and writes `impact_report.html` and one PNG per chart into out_dir. Every number in the HTML is a
-mart value or a mean over mart values, formatted by the `fmt_*` functions below. `report_markdown` gives the
-headline table for the daily flow's `impact-report` artifact.
+transforms.report_data, draws the charts (flows.report_charts, matplotlib's Agg canvas) and writes
+`impact_report.html` and one PNG per chart into out_dir. A chart whose inputs equal those of the PNG already in
+out_dir (a fingerprint of its frames, title and the chart code, kept in `.chart_keys.json`) is reused, not redrawn:
+a daily run adds one day, which moves at most the charts of events whose window holds that day. Every number in
+the HTML is a mart value or a mean over mart values, formatted by the `fmt_*` functions below. `report_markdown`
+gives the headline table for the daily flow's `impact-report` artifact.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
+import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.ticker import Formatter
 
+from flows.report_style import group_colour, group_order
 from transforms import report_data as rd
 from warehouse.errors import JevonsInputError
 from warehouse.query import open_for_query
-from warehouse.seeds import GROUPS
 
 REPORT_FILE = "impact_report.html"
-DPI = 100
 RUN_FIRST = "jevons run --prices-from DIR"
-
-GROUP_COLOURS: dict[str, str] = {
-    # one palette for every chart and table: the groups of warehouse.seeds.GROUPS
-    "independent_power": "#d62728",
-    "nuclear_uranium": "#ff7f0e",
-    "grid_equipment": "#2ca02c",
-    "regulated_utilities": "#1f77b4",
-    "gas": "#8c564b",
-    "sector_etfs": "#9467bd",
-    "ai_hardware": "#e377c2",
-    "benchmarks": "#7f7f7f",
-}
-_SPARE_COLOURS = ("#17becf", "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39")
-CATEGORY_MARKERS = {"efficiency": "v", "demand": "o", "policy": "s"}
-
-
-def group_colour(group: str) -> str:
-    """The group's colour; groups outside the seed list get a stable spare colour."""
-    if group in GROUP_COLOURS:
-        return GROUP_COLOURS[group]
-    return _SPARE_COLOURS[sum(map(ord, group)) % len(_SPARE_COLOURS)]
-
-
-def _group_order(groups: Sequence[str]) -> list[str]:
-    known = [g for g in GROUPS if g in groups]
-    return known + sorted(set(groups) - set(known))
-
 
 # ---------------------------------------------------------------------------------------------------- formatting
 
@@ -165,187 +135,6 @@ def read_marts(con: duckdb.DuckDBPyConnection) -> MartFrames:
     )
 
 
-# ---------------------------------------------------------------------------------------------------- charts
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")  # constrained layout: no second (tight) draw
-    return buf.getvalue()
-
-
-class _PercentFormatter(Formatter):
-    """Signed percentages with as many decimals as the tick spacing needs (values already in percent)."""
-
-    _ticks: tuple[float, ...] = ()
-
-    def set_locs(self, locs: Any) -> None:
-        self._ticks = tuple(locs)
-
-    def __call__(self, x: float, pos: int | None = None) -> str:
-        step = min((abs(b - a) for a, b in pairwise(self._ticks) if b != a), default=1.0)
-        digits = 0 if step >= 1 else 1 if step >= 0.1 else 2
-        text = f"{x:+.{digits}f}%"
-        return "0%" if float(text[:-1]) == 0 else text
-
-
-def _pct_axis(ax: Any, axis: str = "y") -> None:
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(_PercentFormatter())
-
-
-def chart_car_paths(bands: pl.DataFrame, dates: pl.DataFrame, title: str) -> bytes:
-    """Small multiples, one panel per group: mean CAR (%) per rel_day with the ±1.96·SE band."""
-    groups = _group_order(bands["group"].unique().to_list())
-    ncols = min(4, len(groups))
-    nrows = -(-len(groups) // ncols)
-    width, height = 3.7 * ncols + 0.9, 3.3 * nrows + 1.3
-    fig = Figure(figsize=(width, height))  # fixed margins (inches): constrained layout costs a second a chart
-    fig.subplots_adjust(left=0.85 / width, right=1 - 0.3 / width, top=1 - 0.7 / height, bottom=1.2 / height,
-                        hspace=0.6, wspace=0.08)
-    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
-    day_dates = {r: d for r, d in dates.iter_rows()}
-    ticks = [t for t in (-10, -5, 0, 5, 10) if t in day_dates]
-    for i, ax in enumerate(axes.flat):
-        if i >= len(groups):
-            ax.set_visible(False)
-            continue
-        g = groups[i]
-        part = bands.filter(pl.col("group") == g).sort("rel_day")
-        colour = group_colour(g)
-        x = part["rel_day"].to_list()
-        ax.axhline(0, color="#444", lw=0.8)
-        ax.axvline(0, color="#444", lw=0.8, ls=":")
-        if part["se"].drop_nulls().len() > 0:
-            lo = [None if v is None else v * 100 for v in part["lower"].to_list()]
-            hi = [None if v is None else v * 100 for v in part["upper"].to_list()]
-            ax.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0)
-        ax.plot(x, (part["mean_car"] * 100).to_list(), color=colour, lw=2, marker="o", ms=3)
-        n = max(part["n"].to_list(), default=0)
-        ax.set_title(f"{g} (n={n}{', no band' if n < 2 else ''})", fontsize=10, color=colour, fontweight="bold")
-        ax.grid(alpha=0.3)
-        _pct_axis(ax)
-        ax.set_xticks(ticks, [f"{t:+d}\n{day_dates[t]:%d %b}" if t else f"0\n{day_dates[t]:%d %b}" for t in ticks])
-        if i % ncols == 0:
-            ax.set_ylabel("CAR since day −10 (%)")
-        if i + ncols >= len(groups):  # no panel below: this one carries the x axis
-            ax.tick_params(labelbottom=True)
-            ax.set_xlabel("trading day vs day 0, and date")
-    handles = [
-        Line2D([], [], color="#333", lw=2, marker="o", ms=3, label="mean CAR across the group's tickers"),
-        Patch(color="#333", alpha=0.2, label="95% band: mean ± 1.96 × cross-sectional standard error"),
-    ]
-    fig.legend(handles=handles, loc="lower center", ncols=2, frameon=False)
-    fig.suptitle(title, fontsize=13, fontweight="bold")
-    return _png(fig)
-
-
-def chart_day0(moves: pl.DataFrame, title: str) -> bytes:
-    """Horizontal bars: day-0 abnormal return (%) per ticker, most negative on top, coloured by group."""
-    n = moves.height
-    fig = Figure(figsize=(9, 0.32 * n + 1.8), layout="constrained")
-    ax = fig.subplots()
-    rows = list(moves.iter_rows(named=True))
-    y = list(range(n))
-    values = [r["car"] * 100 for r in rows]
-    ax.barh(y, values, color=[group_colour(r["group"]) for r in rows], edgecolor="white")
-    ax.set_yticks(y, [r["ticker"] for r in rows])
-    ax.invert_yaxis()
-    ax.axvline(0, color="#444", lw=0.8)
-    span = max((abs(v) for v in values), default=1.0) or 1.0
-    for yi, v in zip(y, values, strict=True):
-        ax.text(v + (0.01 * span if v >= 0 else -0.01 * span), yi, f"{v:+.1f}%", va="center",
-                ha="left" if v >= 0 else "right", fontsize=8)
-    ax.set_xlim(min(min(values, default=0), 0) - 0.18 * span, max(max(values, default=0), 0) + 0.18 * span)
-    _pct_axis(ax, "x")
-    ax.set_xlabel("day-0 abnormal return, market model (%)")
-    ax.set_ylabel("ticker")
-    ax.grid(axis="x", alpha=0.3)
-    groups = _group_order(moves["group"].unique().to_list())
-    ax.legend(handles=[Patch(color=group_colour(g), label=g) for g in groups], title="group", loc="best",
-              fontsize=8, title_fontsize=9)
-    ax.set_title(title, fontsize=12, fontweight="bold")
-    return _png(fig)
-
-
-def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highlight: Sequence[str]) -> bytes:
-    """Every catalog event on a date axis with the group's window CAAR (%) as a stem, marker by category."""
-    fig = Figure(figsize=(13, 5.2), layout="constrained")
-    ax = fig.subplots()
-    colour = group_colour(group)
-    data = tl.filter(pl.col("caar").is_not_null())
-    ax.axhline(0, color="#444", lw=0.8)
-    for r in data.iter_rows(named=True):
-        v = r["caar"] * 100
-        ax.vlines(r["event_date"], 0, v, color=colour, alpha=0.6, lw=1.5)
-        ax.plot(r["event_date"], v, marker=CATEGORY_MARKERS.get(r["category"], "D"), color=colour, ms=8,
-                mec="black", mew=0.6, ls="")
-    labelled = set(data.sort(pl.col("caar").abs(), descending=True).head(8)["event_id"].to_list())
-    labelled |= set(highlight) & set(rd.ALWAYS_EVENTS)
-    last: date | None = None
-    level = 0
-    for r in data.filter(pl.col("event_id").is_in(sorted(labelled))).sort("event_date").iter_rows(named=True):
-        v = r["caar"] * 100
-        # labels of events within 40 days of each other step away from the marker so they do not overlap
-        level = level + 1 if last is not None and (r["event_date"] - last).days < 40 else 0
-        last = r["event_date"]
-        dx, ha = ((0, "center"), (14, "left"), (-14, "right"))[level % 3]
-        dy = 8 if level == 0 else 16 + 12 * (level // 3)
-        ax.annotate(r["event_id"], (r["event_date"], v), xytext=(dx, dy if v >= 0 else -dy),
-                    textcoords="offset points", ha=ha, va="bottom" if v >= 0 else "top", fontsize=8,
-                    arrowprops={"arrowstyle": "-", "color": "#555", "lw": 0.6} if level else None)
-    missing = tl.filter(pl.col("caar").is_null())
-    if missing.height:
-        ax.plot(missing["event_date"].to_list(), [0] * missing.height, marker="x", color="#777", ls="", ms=7)
-    locator = AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    _pct_axis(ax)
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
-    ax.margins(x=0.05)
-    ax.set_xlabel("event date")
-    ax.set_ylabel(f"{group} CAAR [{window[0]},{window[1]:+d}] (%)")
-    ax.grid(alpha=0.3)
-    handles = [
-        Line2D([], [], marker=m, color=colour, mec="black", mew=0.6, ls="", ms=8, label=f"{c} event")
-        for c, m in CATEGORY_MARKERS.items()
-    ]
-    if missing.height:
-        handles.append(Line2D([], [], marker="x", color="#777", ls="", ms=7, label="no results (not in the chart)"))
-    ax.legend(handles=handles, loc="best", fontsize=9)
-    ax.set_title(
-        f"All catalog events: {group} CAAR over trading days [{window[0]},{window[1]:+d}] (market model); "
-        "the 8 largest labelled",
-        fontsize=12,
-        fontweight="bold",
-    )
-    return _png(fig)
-
-
-def chart_demand(part: pl.DataFrame, event_id: str, event_date: date) -> bytes:
-    """One panel per region: daily demand (GWh/day) around the event and the same days a year earlier."""
-    regions = [r[0] for r in rd.DEMAND_REGIONS if r[0] in set(part["region"].to_list())]
-    fig = Figure(figsize=(11, 2.6 * len(regions) + 0.8), layout="constrained")
-    axes = fig.subplots(len(regions), 1, sharex=True, squeeze=False)[:, 0]
-    for ax, region in zip(axes, regions, strict=True):
-        p = part.filter(pl.col("region") == region).sort("date_local")
-        ax.plot(p["date_local"].to_list(), (p["value_mwh"] / 1000).to_list(), color="#222", lw=1.6,
-                label="daily demand")
-        ax.plot(p["date_local"].to_list(), (p["prev_year_mwh"] / 1000).to_list(), color="#888", lw=1.2, ls="--",
-                label="same day a year earlier (365 days)")
-        ax.axvline(event_date, color="black", lw=1.4, ls=":", label=f"event date ({event_id})")
-        ax.set_ylabel(f"{region}\nGWh per day")
-        ax.grid(alpha=0.3)
-    locator = AutoDateLocator()
-    axes[-1].xaxis.set_major_locator(locator)
-    axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    axes[-1].set_xlabel("local date")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", fontsize=9, ncols=3, frameon=False)
-    fig.suptitle(f"Daily electricity demand (EIA-930) around {event_id} ({event_date})", fontsize=12,
-                 fontweight="bold")
-    return _png(fig)
-
-
 # ---------------------------------------------------------------------------------------------------- HTML
 
 
@@ -359,6 +148,7 @@ class ReportResult:
     headline: pl.DataFrame = field(default_factory=pl.DataFrame)
     notes: list[str] = field(default_factory=list)
     empty: bool = False
+    charts_drawn: list[str] = field(default_factory=list)  # the rest were reused unchanged from the last report
 
 
 CSS = """
@@ -463,16 +253,66 @@ def _empty_html(wh: Path, title: str) -> str:
     ).decode("utf-8")
 
 
+def _fingerprint_part(value: Any) -> bytes:
+    """Bytes that change whenever a chart input's content does (frames by their Arrow IPC bytes)."""
+    if isinstance(value, pl.DataFrame):
+        buf = io.BytesIO()
+        value.write_ipc(buf, compression="uncompressed")
+        return buf.getvalue()
+    return repr(value).encode()
+
+
+def _code_fingerprint() -> str:
+    """The chart code and matplotlib's version: a change to either redraws every chart."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(version("matplotlib").encode())
+    for module in ("report_charts.py", "report_style.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()
+
+
 class _Charts:
-    """Writes each chart as a PNG into the output folder and returns its embedded <img>."""
+    """Writes each chart as a PNG into the output folder and returns its embedded <img>.
+
+    Charts are cached by input: `.chart_keys.json` maps each PNG to the fingerprint of what drew it; an
+    unchanged fingerprint with the PNG present reuses the file's bytes (identical to a redraw: Agg output is
+    deterministic for the same inputs), so matplotlib is imported and run only for charts whose data moved."""
+
+    KEYS_FILE = ".chart_keys.json"
 
     def __init__(self, out: Path) -> None:
         self.out = out
         self.paths: list[Path] = []
+        self.drawn: list[str] = []
+        self.reused: list[str] = []
+        try:
+            self._old_keys: dict[str, str] = json.loads((out / self.KEYS_FILE).read_text())
+        except (OSError, ValueError):
+            self._old_keys = {}
+        self._keys: dict[str, str] = {}
+        self._code: str | None = None
 
-    def add(self, name: str, data: bytes, alt: str) -> str:
+    def add(self, name: str, alt: str, chart: str, *args: Any) -> str:
+        """flows.report_charts.<chart>(*args) unless the PNG `name` was drawn from equal args by the same code."""
+        self._code = self._code or _code_fingerprint()
+        digest = hashlib.sha256(f"{self._code}|{name}|{chart}".encode())
+        for arg in args:
+            digest.update(_fingerprint_part(arg))
+            digest.update(b"\x00")
+        key = digest.hexdigest()
         path = self.out / name
-        _write(path, data)
+        data = path.read_bytes() if self._old_keys.get(name) == key and path.exists() else None
+        if data is None:
+            from flows import report_charts  # matplotlib: imported only when something must be drawn
+
+            draw: Callable[..., bytes] = getattr(report_charts, chart)
+            data = draw(*args)
+            _write(path, data)
+            self.drawn.append(name)
+        else:
+            self.reused.append(name)
+        self._keys[name] = key
         self.paths.append(path)
         return _img(data, alt)
 
@@ -484,6 +324,8 @@ class _Charts:
                 if path not in keep:
                     path.unlink(missing_ok=True)
 
+    def save_keys(self) -> None:
+        _write(self.out / self.KEYS_FILE, json.dumps(self._keys, indent=1, sort_keys=True).encode())
 
 CHART_PATTERNS = ("timeline_power_caar.png", "*_car_paths.png", "*_day0.png", "*_demand.png")
 
@@ -526,8 +368,8 @@ def _timeline_section(marts: MartFrames, selection: rd.EventSelection, charts: _
     header = ("event date", "event", "category", "name", "day 0", "n tickers", "CAAR [0,+1]")
     return (
         "<h2 id='timeline-section'>Timeline of all catalog events</h2>"
-        + charts.add("timeline_power_caar.png", chart_timeline(tl, rd.POWER_GROUP, window, selection.event_ids),
-                     "timeline of the power group's CAAR")
+        + charts.add("timeline_power_caar.png", "timeline of the power group's CAAR", "chart_timeline",
+                     tl, rd.POWER_GROUP, window, list(selection.event_ids))
         + f"<details><summary>Table: every catalog event with the {rd.POWER_GROUP} CAAR [0,+1]</summary>"
         + _table("timeline", header, rows)
         + "</details>"
@@ -552,10 +394,10 @@ def _event_section(marts: MartFrames, eid: str, bands: pl.DataFrame, charts: _Ch
     )
     if ev_bands.height:
         title = f"{eid}: cumulative abnormal return by group, trading days −10..+10 (day 0 = {day0})"
-        parts.append(charts.add(f"{eid}_car_paths.png", chart_car_paths(ev_bands, dates, title), f"{eid} CAR paths"))
+        parts.append(charts.add(f"{eid}_car_paths.png", f"{eid} CAR paths", "chart_car_paths", ev_bands, dates, title))
     parts.append(
-        charts.add(f"{eid}_day0.png", chart_day0(moves, f"{eid}: day-0 abnormal return by ticker (day 0 = {day0})"),
-                   f"{eid} day-0 abnormal returns")
+        charts.add(f"{eid}_day0.png", f"{eid} day-0 abnormal returns", "chart_day0", moves,
+                   f"{eid}: day-0 abnormal return by ticker (day 0 = {day0})")
     )
     rows = [
         [_txt(r["ticker"]), _group_cell(r["group"]), _num(fmt_pct(r["raw_return"])), _num(fmt_pct(r["car"])),
@@ -599,8 +441,8 @@ def _electricity_section(marts: MartFrames, event_ids: Sequence[str], charts: _C
         for eid in eff_ids:
             part = demand.filter(pl.col("event_id") == eid)
             if part.height:
-                parts.append(charts.add(f"{eid}_demand.png", chart_demand(part, eid, event_dates[eid]),
-                                        f"{eid} electricity demand"))
+                parts.append(charts.add(f"{eid}_demand.png", f"{eid} electricity demand", "chart_demand",
+                                        part, eid, event_dates[eid]))
     if marts.jevons.height == 0:
         parts.append(_note("<code>marts.jevons_check</code> has no rows: no efficiency event has results yet."))
         notes.append("marts.jevons_check is empty")
@@ -624,7 +466,7 @@ def _electricity_section(marts: MartFrames, event_ids: Sequence[str], charts: _C
 
 def _method_section(groups: Sequence[str], caar_source: str) -> str:
     swatches = " ".join(
-        f"<span class='swatch' style='background:{group_colour(g)}'></span>{_esc(g)}" for g in _group_order(groups)
+        f"<span class='swatch' style='background:{group_colour(g)}'></span>{_esc(g)}" for g in group_order(groups)
     )
     return (
         "<h2 id='method'>How to read this</h2><ul>"
@@ -705,7 +547,9 @@ def build_report(
     ]
     _write(result.html_path, _document(title, "".join(body)))
     result.charts = charts.paths
+    result.charts_drawn = charts.drawn
     charts.remove_stale()
+    charts.save_keys()
     return result
 
 

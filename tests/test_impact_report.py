@@ -375,3 +375,35 @@ def test_a_failing_report_never_fails_the_run(
     with caplog.at_level(logging.WARNING, logger="test-report"):
         assert flows.daily.write_impact_report.fn(tmp_path / "jevons.duckdb") is None
     assert "impact report not written: RuntimeError: disk on fire" in caplog.text
+
+
+def test_unchanged_charts_are_reused_byte_for_byte(
+    real_run: tuple[Path, RunSummary, list[Any]], report: Path, tmp_path: Path
+) -> None:
+    """A second report over the same marts draws nothing and writes exactly what a fresh draw writes; a moved
+    input redraws that chart only."""
+    wh = real_run[0]
+    when = datetime(2026, 8, 3, 7, 0, tzinfo=UTC)
+    fresh = build_report(wh, tmp_path / "fresh", generated_at=when)
+    assert len(fresh.charts_drawn) == len(fresh.charts) == 1 + 2 * 7
+    again = build_report(wh, tmp_path / "fresh", generated_at=when)
+    assert again.charts_drawn == []
+    redraw = build_report(wh, tmp_path / "redraw", generated_at=when)  # an empty folder: everything drawn
+    assert (tmp_path / "fresh" / REPORT_FILE).read_bytes() == (tmp_path / "redraw" / REPORT_FILE).read_bytes()
+    for png in redraw.charts:
+        assert png.read_bytes() == (tmp_path / "fresh" / png.name).read_bytes(), png.name
+
+    moved = tmp_path / "moved.duckdb"
+    shutil.copy(wh, moved)
+    con = duckdb.connect(str(moved))
+    con.execute(
+        "UPDATE marts.abnormal_returns SET car = car - 0.01 WHERE event_id = 'deepseek_selloff' AND rel_day = 3"
+        " AND model = 'market' AND ticker = 'CEG'"
+    )
+    con.close()
+    shutil.copytree(tmp_path / "fresh", tmp_path / "after", dirs_exist_ok=True)
+    after = build_report(moved, tmp_path / "after", generated_at=when)
+    assert after.charts_drawn == ["deepseek_selloff_car_paths.png"]
+    stale = (tmp_path / "after" / ".chart_keys.json").read_text()
+    (tmp_path / "after" / ".chart_keys.json").write_text(stale.replace('"deepseek_selloff_day0.png": "', '"x": "'))
+    assert build_report(moved, tmp_path / "after", generated_at=when).charts_drawn == ["deepseek_selloff_day0.png"]
