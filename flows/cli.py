@@ -141,28 +141,32 @@ def run(
     """Run the daily pipeline once: load prices and seeds, compute the event study, publish the warehouse."""
     start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
     check_range(start_d, end_d)
-    # Validate the seeds before Prefect starts: a bad row fails in a second, naming file, line and field.
-    from warehouse import seeds
+    from flows.prefect_api import early_prefect_api
 
-    seeds.read_events(events or seeds.EVENTS_CSV)
-    seeds.read_universe(universe or seeds.UNIVERSE_CSV)
-    if prices_from is not None:
-        # Same for the price files (a cheap read): a bad file is one clear message, not a failed-task traceback.
-        from flows.sources.csv_prices import CsvPriceSource
+    with early_prefect_api() as api:  # Prefect's temporary server starts now, while the code below imports
+        # Validate the seeds before the flow starts: a bad row fails in a second, naming file, line and field.
+        from warehouse import seeds
 
-        CsvPriceSource(prices_from).validate()
-    from flows.daily import daily
+        seeds.read_events(events or seeds.EVENTS_CSV)
+        seeds.read_universe(universe or seeds.UNIVERSE_CSV)
+        if prices_from is not None:
+            # Same for the price files (a cheap read): one clear message for a bad file, not a task traceback.
+            from flows.sources.csv_prices import CsvPriceSource
 
-    summary = daily(
-        prices_from=str(prices_from) if prices_from else None,
-        warehouse=warehouse,
-        start=start_d,
-        end=end_d,
-        events_csv=str(events) if events else None,
-        universe_csv=str(universe) if universe else None,
-        require_electricity=require_electricity,
-        report=not no_report,
-    )
+            CsvPriceSource(prices_from).validate()
+        from flows.daily import daily
+
+        with api.use():
+            summary = daily(
+                prices_from=str(prices_from) if prices_from else None,
+                warehouse=warehouse,
+                start=start_d,
+                end=end_d,
+                events_csv=str(events) if events else None,
+                universe_csv=str(universe) if universe else None,
+                require_electricity=require_electricity,
+                report=not no_report,
+            )
     print_summary(summary)
 
 

@@ -9,6 +9,7 @@ ops.runs by a separate small publication.
 
 from __future__ import annotations
 
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -22,7 +23,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import electricity
-from flows.live_prices import LivePriceResult, extract_for_daily, load_live_prices
 from flows.quality import record_and_enforce, run_checks
 from flows.run_artifacts import publish_artifacts
 from flows.sources.base import SourceResult, SourceWarning
@@ -95,6 +95,8 @@ def extract_prices(
     """Prices from the CSV directory when given, else live from Yahoo Finance, incrementally from what the
     published warehouse holds (flows.live_prices)."""
     if prices_from is None:
+        from flows.live_prices import extract_for_daily  # yfinance and pandas: imported only for live prices
+
         return extract_for_daily(warehouse, tickers, start, end)
     return CsvPriceSource(prices_from).fetch(tickers, start, end)
 
@@ -133,8 +135,9 @@ def load_core(
         sync(con, AI_EVENTS, events, run_id=run_id, source="seeds"),
         sync(con, UNIVERSE, universe, run_id=run_id, source="seeds"),
     ]
-    if isinstance(prices, LivePriceResult):  # prices + corporate actions; restated histories replaced
-        return seeded + load_live_prices(con, run_id, prices)
+    live = sys.modules.get("flows.live_prices")  # imported by extract_prices when it fetched live prices
+    if live is not None and isinstance(prices, live.LivePriceResult):  # + corporate actions; restatements replaced
+        return seeded + live.load_live_prices(con, run_id, prices)
     return [*seeded, upsert(con, PRICES_DAILY, frame, run_id=run_id, source=prices.source)]
 
 

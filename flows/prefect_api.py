@@ -1,0 +1,157 @@
+"""Prefect's temporary API server, started at the top of `jevons run` so its start-up overlaps jevons's imports.
+
+Without a configured API (`PREFECT_API_URL`), Prefect starts a temporary server the first time a flow needs
+one: it first imports its whole server package in the calling process (≈4 s here), then launches a uvicorn
+subprocess and waits for it (8–35 s). Both come *after* jevons's own imports, one after the other. This
+module launches the same subprocess (the command and environment of Prefect's `SubprocessASGIServer`) before
+the imports instead, on the machine's other core, and points the flow at it with `temporary_settings`; the
+server package is never imported in the CLI process. It is stopped when the command ends, like Prefect's own.
+
+A configured API wins: with `PREFECT_API_URL` in the environment nothing is started, and when a Prefect
+profile or prefect.toml turns out to set one (known only once Prefect's settings are loaded), the early
+server is stopped unused. If the early server cannot start, the flow falls back to Prefect's own ephemeral
+start-up with a printed note: slower, never a failed run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+# What Prefect's SubprocessASGIServer sets for its server process (prefect/server/api/server.py).
+SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+PORT_IN_USE_EXIT = 3  # uvicorn's exit code when the port was taken between choosing and binding it
+DEFAULT_STARTUP_TIMEOUT_S = 120.0
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wanted() -> bool:
+    """An early server only when no API is configured in the environment and ephemeral mode is not off."""
+    if os.environ.get("PREFECT_API_URL"):
+        return False
+    return os.environ.get("PREFECT_SERVER_EPHEMERAL_ENABLED", "true").strip().lower() not in ("0", "false", "no")
+
+
+def _drain_prefect_workers() -> None:
+    """Send the logs and events Prefect still queues for the API while the server is up (Prefect's own temporary
+    server is stopped at interpreter exit, after these queues drain; this one stops when the block ends)."""
+    from prefect._internal.concurrency.services import QueueService
+
+    QueueService.drain_all(timeout=10)  # every queue service: API log worker, events worker
+
+
+class EarlyPrefectAPI:
+    """One temporary Prefect API server process for the lifetime of a CLI command."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port: int | None = None
+        self.note: str | None = None  # why the early server was not used, when it was not
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def start(self) -> None:
+        """Launch the server process (returns at once; `use` waits for it)."""
+        if self.process is None and _wanted():
+            self._launch()
+
+    def _launch(self) -> None:
+        spec = importlib.util.find_spec("prefect")  # its folder for uvicorn's --app-dir, without importing it
+        if spec is None or spec.origin is None:
+            raise ModuleNotFoundError("prefect is not installed")
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).parent.parent)),
+                *("--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port)),
+                *("--log-level", "error", "--lifespan", "on"),
+            ],
+            env={**os.environ, **SERVER_ENV},
+            stdin=subprocess.DEVNULL,
+        )
+
+    def _healthy(self, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        relaunched = 0
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            code = self.process.poll()
+            if code == PORT_IN_USE_EXIT and relaunched < 3:
+                relaunched += 1
+                self._launch()
+                continue
+            if code is not None:
+                self.note = f"the temporary Prefect server exited with code {code}"
+                return False
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        self.note = f"the temporary Prefect server did not answer within {timeout_s:.0f} s"
+        return False
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[None]:
+        """Inside the block, Prefect talks to the early server (waiting for it first), unless an API is configured."""
+        from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+        if self.process is None:
+            yield
+            return
+        if get_current_settings().api.url:  # a profile or prefect.toml names an API: use that one
+            self.stop()
+            yield
+            return
+        timeout_s = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", DEFAULT_STARTUP_TIMEOUT_S))
+        if not self._healthy(timeout_s):
+            self.stop()
+            print(f"note: {self.note}; Prefect starts its own", file=sys.stderr)
+            yield
+            return
+        with temporary_settings({PREFECT_API_URL: self.api_url}):
+            try:
+                yield
+            finally:
+                _drain_prefect_workers()
+
+    def stop(self) -> None:
+        """Terminate the server process (SIGTERM: uvicorn shuts down cleanly), killing it if it hangs."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def early_prefect_api() -> Iterator[EarlyPrefectAPI]:
+    """Start the temporary server now; always stop it when the block ends (also on errors and Ctrl-C)."""
+    api = EarlyPrefectAPI()
+    try:
+        api.start()
+        yield api
+    finally:
+        api.stop()
