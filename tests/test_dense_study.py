@@ -68,8 +68,15 @@ def _market() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     return returns, events, universe
 
 
+def as_strings(frame: pl.DataFrame) -> pl.DataFrame:
+    """Enum key columns (the dense engine's, loaded into the warehouse as VARCHAR) as String."""
+    return frame.with_columns([pl.col(c).cast(pl.String) for c, t in frame.schema.items() if isinstance(t, pl.Enum)])
+
+
 def assert_frames_match(expected: pl.DataFrame, actual: pl.DataFrame, what: str, tol: float = 1e-9) -> None:
-    """Same columns, dtypes, row order and nulls; floats within tol (relative above 1), the rest equal."""
+    """Same columns, dtypes (Enum keys read as String), row order and nulls; floats within tol (relative above
+    1), the rest equal."""
+    expected, actual = as_strings(expected), as_strings(actual)
     assert actual.schema == expected.schema, what
     assert actual.height == expected.height, (what, expected.height, actual.height)
     for name in expected.columns:
@@ -197,3 +204,20 @@ def test_real_prices_and_the_catalog_give_the_long_pipelines_numbers(real_prices
         (pl.col("event_id") == "deepseek_selloff") & (pl.col("model") == "market") & (pl.col("window_end") == 0)
     )
     assert day0.filter(pl.col("ticker") == "VST")["raw_return"][0] == pytest.approx(-0.2827, abs=5e-5)
+
+
+def test_tabulated_t_p_values_equal_scipy() -> None:
+    """The p-value tables (degrees of freedom shared by many statistics) and the direct path agree with scipy."""
+    from scipy import stats
+
+    from transforms.dense_pvalues import two_sided_t_p
+
+    rng = np.random.default_rng(5)
+    t = np.concatenate([rng.standard_normal(30_000) * 3, [0.0, 39.99, 40.0, 45.0, -60.0, np.inf, np.nan]])
+    for dof in (3.0, 4.0, 9.0, 118.0, 238.0, 1000.0):
+        dofs = np.full(t.shape, dof)
+        dofs[:50] = 2.5  # not whole: direct
+        got, expected = two_sided_t_p(t, dofs), 2 * stats.t.sf(np.abs(t), dofs)
+        assert np.array_equal(np.isnan(got), np.isnan(expected))
+        assert np.nanmax(np.abs(got - expected)) < 1e-12, dof
+    assert np.isnan(two_sided_t_p(np.array([1.0]), np.array([np.nan]))).all()

@@ -25,10 +25,9 @@ CAR windows and models (a handful) and over groups for the medians.
 
 from __future__ import annotations
 
-import itertools
 import os
+import threading
 import warnings
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -36,6 +35,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from transforms.dense_pvalues import two_sided_t_p
 from transforms.event_study import (
     ABNORMAL_RETURNS_SCHEMA,
     DEFAULT_CONFIG,
@@ -52,8 +52,11 @@ from transforms.event_study import (
 )
 from transforms.group_tests import ALL_GROUP, GROUP_IMPACT_SCHEMA
 
-DEFAULT_CHUNK_CELLS = 4_000_000  # cells of the (ticker x model x event x rel_day) working arrays per chunk (32 MB)
+DEFAULT_CHUNK_CELLS = 1_500_000  # (ticker x model x event x rel_day) cells per chunk of events (12 MB arrays)
 _THREADS = max(1, min(4, os.cpu_count() or 1))
+# Tickers x models x days of one Kolari-Pynnönen matrix product: OpenBLAS runs products under 2^18 multiply-adds
+# on the calling thread, and its own threads thrash against ours on a busy 2-core machine.
+_KP_SLICE_CELLS = 200_000
 
 _SUMS = ("sum_x", "sum_y", "sum_xx", "sum_xy", "sum_yy", "x_mean", "y_mean", "s_xx", "s_xy", "s_yy")
 
@@ -76,67 +79,39 @@ def _require(frame: pl.DataFrame, what: str, columns: tuple[str, ...], key: tupl
             raise ValueError(f"{what} repeats {list(key)}: {dupes.unique().head(3).rows()}")
 
 
-def _t_p(t: np.ndarray, dof: np.ndarray | float) -> np.ndarray:
-    """Two-sided Student-t p-values (NaN where t or dof is NaN), as transforms.event_study.two_sided_t_p."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray(2.0 * stats.t.sf(np.abs(t), dof), dtype=np.float64)
-
-
 def _normal_p(z: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return np.asarray(2.0 * stats.norm.sf(np.abs(z)), dtype=np.float64)
 
 
-def _centred_ranks(keys: np.ndarray, out: np.ndarray, present: np.ndarray) -> None:
+def _centred_ranks(keys: np.ndarray, count: np.ndarray, out: np.ndarray) -> None:
     """Corrado's U = K / (M + 1) - 1/2 along the last axis of a 2-D array whose absent days are +inf: K the
-    average rank among the row's M finite values (ties share their mean rank). Writes U (0 on absent days)
-    into `out` and 1.0/0.0 (day present) into `present`. Works in sorted order and scatters back once."""
+    average rank among the row's M = `count` finite values (ties share their mean rank). Writes U (0 on absent
+    days) into `out`. One argsort per row; ranks are computed in sorted order and scattered back once."""
     rows, width = keys.shape
     order = np.argsort(keys, axis=-1)  # +inf (absent) sorts last; argsort is ~3x faster on inf than on NaN
-    flat = (order + (np.arange(rows) * width)[:, None]).reshape(-1)
+    flat = order.reshape(-1)
+    flat += np.repeat(np.arange(0, rows * width, width), width)
     del order
-    ordered = keys.reshape(-1)[flat].reshape(rows, width)
-    finite = ordered != np.inf
-    count = finite.sum(axis=-1, keepdims=True).astype(np.float64)
-    rank = np.broadcast_to(np.arange(1, width + 1, dtype=np.float64), (rows, width))
-    ties = (ordered[:, 1:] == ordered[:, :-1]) & finite[:, 1:]
-    tied_rows = np.flatnonzero(ties.any(axis=-1))
+    ordered = keys.reshape(-1).take(flat).reshape(rows, width)
+    with np.errstate(invalid="ignore"):
+        tied_rows = np.flatnonzero((np.diff(ordered, axis=-1) == 0).any(axis=-1))  # inf - inf is NaN: no tie
+    scale = 1.0 / (count.astype(np.float64) + 1.0)
+    u_sorted = np.arange(1.0, width + 1.0) * scale[:, None]
+    u_sorted -= 0.5
+    u_sorted[np.arange(width) >= count[:, None]] = 0.0
     if tied_rows.size:  # rare with real-valued returns: average the ranks within each run of equal values
-        rank = rank.copy()
         sub = ordered[tied_rows]
+        finite = sub != np.inf
         new_run = np.ones(sub.shape, dtype=bool)
         new_run[:, 1:] = sub[:, 1:] != sub[:, :-1]
         run_id = np.cumsum(new_run.reshape(-1)) - 1
         position = np.tile(np.arange(1, width + 1, dtype=np.float64), tied_rows.size)
         starts = np.flatnonzero(new_run.reshape(-1))
         ends = np.append(starts[1:], run_id.size) - 1
-        rank[tied_rows] = ((position[starts] + position[ends]) / 2)[run_id].reshape(tied_rows.size, width)
-    u_sorted = np.where(finite, rank / (count + 1) - 0.5, 0.0)
+        rank = ((position[starts] + position[ends]) / 2)[run_id].reshape(tied_rows.size, width)
+        u_sorted[tied_rows] = np.where(finite, rank / (count[tied_rows, None] + 1.0) - 0.5, 0.0)
     out.reshape(-1)[flat] = u_sorted.reshape(-1)
-    present.reshape(-1)[flat] = finite.reshape(-1)
-
-
-def _parallel_rows(func: Callable[..., None], arrays: tuple[np.ndarray, ...]) -> None:
-    """Run `func(*row_slices)` over row blocks of 2-D arrays in threads (numpy releases the GIL)."""
-    rows = arrays[0].shape[0]
-    bounds = np.linspace(0, rows, _THREADS * 2 + 1).astype(int)
-    parts = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
-    if len(parts) <= 1 or _THREADS == 1:
-        func(*arrays)
-        return
-    with ThreadPoolExecutor(_THREADS) as pool:
-        list(pool.map(lambda ab: func(*(x[ab[0] : ab[1]] for x in arrays)), parts))
-
-
-def _group_sums(values: np.ndarray, block: _Block, n_groups: int) -> np.ndarray:
-    """Sums over the block's tickers (rows of `values`) per group, 'all' last: (n_groups, columns).
-
-    The block's tickers come in runs of one group, so this is one reduceat (not a BLAS product with the
-    membership matrix: multi-threaded BLAS on these skinny products was 5x slower on a busy 2-core machine)."""
-    sums = np.zeros((n_groups, *values.shape[1:]))
-    sums[block.group_ids] = np.add.reduceat(values, block.group_starts, axis=0)
-    sums[-1] = values.sum(axis=0)
-    return sums
 
 
 @dataclass
@@ -150,6 +125,26 @@ class _Block:
     day0_pos: np.ndarray  # per event: position of day 0 in the benchmark calendar
     calendar: np.ndarray  # matrix columns of the benchmark's trading days
     x: np.ndarray  # benchmark returns on the calendar
+    n_groups: int  # every group of the study, 'all' last
+
+    def group_sums(self, values: np.ndarray) -> np.ndarray:
+        """Sums over the block's tickers (axis 0 of `values`) per group, 'all' last: (groups, ...).
+
+        The tickers come in runs of one group, so this is one reduceat (not a BLAS product with the membership
+        matrix: multi-threaded BLAS on these skinny products was 5x slower on a busy 2-core machine)."""
+        sums = np.zeros((self.n_groups, *values.shape[1:]))
+        sums[self.group_ids] = np.add.reduceat(values, self.group_starts, axis=0)
+        sums[-1] = values.sum(axis=0)
+        return sums
+
+    def slices(self, most: int) -> list[tuple[int, slice]]:
+        """(group, slice of the block's tickers) covering each group's run in pieces of at most `most` tickers."""
+        bounds = [*self.group_starts.tolist(), self.tickers.size]
+        return [
+            (int(gid), slice(lo, min(lo + max(1, most), end)))
+            for gid, start, end in zip(self.group_ids.tolist(), bounds[:-1], bounds[1:], strict=True)
+            for lo in range(start, end, max(1, most))
+        ]
 
 
 class _Arrays:
@@ -178,16 +173,18 @@ class _Arrays:
 
 
 class _GroupSums:
-    """Sums over the tickers of each group (last: 'all') per model, event and rel_day, accumulated over blocks."""
+    """Sums over the tickers of each group (last: 'all') per model, event and rel_day, accumulated over blocks
+    (under `lock`: blocks of different benchmarks share events)."""
 
     def __init__(self, groups: int, models: int, events: int, n_rel: int, n_est: int) -> None:
         self.z_sum = np.zeros((groups, models, events, n_est))  # standardized estimation ARs
-        self.z_sq = np.zeros((groups, models, events, n_est))
+        self.z_sq = np.zeros((groups, models, events))  # their squares, summed over days too
         self.tickers = np.zeros((groups, models, events))
         self.t_sum = np.zeros((groups, models, events))  # sum of estimation lengths n_i
         self.t_sq = np.zeros((groups, models, events))  # sum of n_i^2
         self.u_sum = np.zeros((groups, models, events, n_rel))  # centred ranks
         self.u_count = np.zeros((groups, models, events, n_rel))
+        self.lock = threading.Lock()
 
 
 def _model_params(
@@ -219,6 +216,28 @@ def _model_params(
     return np.stack(alphas, 1), np.stack(betas, 1), dof, sigma
 
 
+def _estimation_sums(x: np.ndarray, y: np.ndarray, valid: np.ndarray, nf: np.ndarray) -> dict[str, np.ndarray]:
+    """Estimation-window sums (two-pass centred moments), as transforms.event_study.market_model_fits.
+    x: (E, R); y, valid: (T, E, R); nf: (T, E) valid days."""
+    xe = np.where(valid, x[None], 0.0)
+    ye = np.where(valid, y, 0.0)
+    sums: dict[str, np.ndarray] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sums["sum_x"], sums["sum_y"] = xe.sum(-1), ye.sum(-1)
+        sums["sum_xx"] = np.einsum("ter,ter->te", xe, xe)
+        sums["sum_xy"] = np.einsum("ter,ter->te", xe, ye)
+        sums["sum_yy"] = np.einsum("ter,ter->te", ye, ye)
+        sums["x_mean"], sums["y_mean"] = sums["sum_x"] / nf, sums["sum_y"] / nf
+        xe -= sums["x_mean"][..., None]
+        ye -= sums["y_mean"][..., None]
+        xe[~valid] = 0.0
+        ye[~valid] = 0.0
+        sums["s_xx"] = np.einsum("ter,ter->te", xe, xe)
+        sums["s_xy"] = np.einsum("ter,ter->te", xe, ye)
+        sums["s_yy"] = np.einsum("ter,ter->te", ye, ye)
+    return sums
+
+
 def _compute_chunk(
     block: _Block,
     events: np.ndarray,
@@ -227,7 +246,6 @@ def _compute_chunk(
     config: EventStudyConfig,
     models: list[str],
     windows: list[tuple[int, int]],
-    n_groups: int,
     out: _Arrays,
     group: _GroupSums,
 ) -> None:
@@ -244,25 +262,15 @@ def _compute_chunk(
     columns = block.calendar[pos]
     x = np.where(exists, block.x[pos], np.nan)  # (E, R)
     y = matrix[tk[:, None, None], columns[None, :, :]]  # (T, E, R)
-    y[:, ~exists] = np.nan
+    if not exists.all():
+        y[:, ~exists] = np.nan
     has = ~np.isnan(y)
 
-    # Estimation sums (two-pass centred moments), as transforms.event_study.market_model_fits.
     est = slice(est_lo - lo, est_hi - lo + 1)
     valid = has[:, :, est]
-    n = valid.sum(axis=-1)
+    n = np.count_nonzero(valid, axis=-1)
     nf = n.astype(np.float64)
-    xe = np.where(valid, x[None, :, est], 0.0)
-    ye = np.where(valid, y[:, :, est], 0.0)
-    sums: dict[str, np.ndarray] = {}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sums["sum_x"], sums["sum_y"] = xe.sum(-1), ye.sum(-1)
-        sums["sum_xx"], sums["sum_xy"], sums["sum_yy"] = (xe * xe).sum(-1), (xe * ye).sum(-1), (ye * ye).sum(-1)
-        sums["x_mean"], sums["y_mean"] = sums["sum_x"] / nf, sums["sum_y"] / nf
-        dx = np.where(valid, xe - sums["x_mean"][..., None], 0.0)
-        dy = np.where(valid, ye - sums["y_mean"][..., None], 0.0)
-        sums["s_xx"], sums["s_xy"], sums["s_yy"] = (dx * dx).sum(-1), (dx * dy).sum(-1), (dy * dy).sum(-1)
-    del xe, ye, dx, dy
+    sums = _estimation_sums(x[:, est], y[:, :, est], valid, nf)
     alpha, beta, dof, sigma = _model_params(models, nf, sums)
 
     arw = slice(ar_lo - lo, ar_hi - lo + 1)
@@ -288,54 +296,79 @@ def _compute_chunk(
         out.sums["alpha"][ix], out.sums["beta"][ix], out.sums["sigma"][ix] = m_alpha[:, 0], m_beta[:, 0], m_sigma[:, 0]
     out.alpha[ixm], out.beta[ixm], out.sigma[ixm], out.dof[ixm] = alpha, beta, sigma, dof
 
-    # Abnormal returns of every model over the whole panel range: (T, M, E, R).
-    ar = y[:, None] - (alpha[..., None] + beta[..., None] * x[None, None])
-    fit4 = fitted[:, None, :, None]
-
-    # Kolari-Pynnönen: estimation ARs standardized per ticker (sample sd), summed per group and rel_day.
-    are = ar[..., est]
-    valid4 = valid[:, None]
+    # Kolari-Pynnönen: z_it = (AR_it - mean_i AR) / sd_i on the fitted tickers' valid estimation days, summed per
+    # group and day. AR_it - mean_i = y_it - ybar_i - beta_i (x_t - xbar_i) for all three models, and sd_i (sample
+    # sd of the estimation ARs) is sigma_i sqrt(dof_i / (n_i - 1)), so the group sums are three small matrix
+    # products per event: (weights 1/sd_i over the group's tickers) x (y on valid days, validity), never an
+    # array of z. The squares sum to n_i - 1 per ticker (sum of squared deviations / their sample variance).
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_e = np.where(valid4, are, 0.0).sum(-1) / nf[:, None]
-        dev = np.where(valid4, are - mean_e[..., None], 0.0)
-        sd_e = np.sqrt((dev * dev).sum(-1) / (nf[:, None] - 1))
-        z = np.where(valid4 & fit4, dev / sd_e[..., None], 0.0)
-        out.share_pos[ixm] = (valid4 & (are > 0)).sum(-1) / nf[:, None]
-    del dev, are
-
-    def members(values: np.ndarray) -> np.ndarray:
-        return _group_sums(values, block, n_groups)
-
-    n_g = n_groups
-    group.z_sum[:, :, ev] += members(z.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
-    np.multiply(z, z, out=z)
-    group.z_sq[:, :, ev] += members(z.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
-    del z
+        sd = sigma * np.sqrt(dof / (nf[:, None] - 1))
+        weight = np.where(fitted[:, None, :], 1.0 / sd, 0.0)  # (T, M, E)
+        shift = sums["y_mean"][:, None] - beta * sums["x_mean"][:, None]  # ybar_i - beta_i xbar_i
+        z_sq = np.where(fitted[:, None, :], np.where(sd > 0, nf[:, None] - 1, np.nan), 0.0)
+    keep = fitted[:, None, :]
+    on_y = weight.transpose(2, 1, 0)  # (E, M, T)
+    on_valid = np.concatenate(  # weights of the validity terms: (E, 2 M, T)
+        [on_y * np.where(keep, shift, 0.0).transpose(2, 1, 0), on_y * np.where(keep, beta, 0.0).transpose(2, 1, 0)],
+        axis=1,
+    )
+    # (E, T, Rest) and C-contiguous: matmul falls back to a slow non-BLAS loop on transposed views
+    y_valid = np.ascontiguousarray(np.where(valid, y[:, :, est], 0.0).transpose(1, 0, 2))
+    valid_f = np.ascontiguousarray(valid.transpose(1, 0, 2), dtype=np.float64)
+    x_est = np.where(exists, x, 0.0)[:, None, est]
+    z_sum = np.zeros((block.n_groups, n_m, n_e, est.stop - est.start))
+    for gid, part in block.slices(_KP_SLICE_CELLS // (2 * n_m * (est.stop - est.start))):
+        z_v = np.matmul(on_valid[:, :, part], valid_f[:, part])  # (E, 2 M, Rest)
+        z_part = np.matmul(on_y[:, :, part], y_valid[:, part]) - z_v[:, :n_m] - z_v[:, n_m:] * x_est
+        z_sum[gid] += z_part.transpose(1, 0, 2)
+    z_sum[-1] = z_sum[:-1].sum(axis=0)
+    del y_valid, valid_f
     fit_f = fitted.astype(np.float64)
-    group.tickers[:, :, ev] += members(fit_f)[:, None, :]
-    group.t_sum[:, :, ev] += members(fit_f * nf)[:, None, :]
-    group.t_sq[:, :, ev] += members(fit_f * nf * nf)[:, None, :]
+    tickers = block.group_sums(fit_f)[:, None, :]
+    t_sum = block.group_sums(fit_f * nf)[:, None, :]
+    t_sq = block.group_sums(fit_f * nf * nf)[:, None, :]
+    z_sq_sum = block.group_sums(z_sq)  # (G, M, E)
 
-    # Corrado: ranks over the estimation and event-window days of each fitted (ticker, model, event).
+    # Corrado: ranks over the estimation and event-window days with a return of each fitted (ticker, event),
+    # one model at a time (the days ranked do not depend on the model).
     rank_day = np.zeros(rel.size, dtype=bool)
     rank_day[est] = True
     rank_day[arw] = True
-    ranked = np.where(has[:, None] & rank_day & fit4, ar, np.inf).reshape(-1, rel.size)
-    u = np.empty_like(ranked)
-    present = np.empty_like(ranked)
-    _parallel_rows(_centred_ranks, (ranked, u, present))
-    del ranked
-    group.u_sum[:, :, ev] += members(u.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
-    group.u_count[:, :, ev] += members(present.reshape(n_t, -1)).reshape(n_g, n_m, n_e, -1)
-    del u, present
+    present = has & rank_day & fitted[:, :, None]
+    count = np.count_nonzero(present, axis=-1).reshape(-1)
+    u_count = block.group_sums(present.astype(np.float64))  # (G, E, R)
+    absent = ~present
+    del present
+    u_sums = []
+    n_a = ar_hi - ar_lo + 1
+    ar_window = np.empty((n_t, n_m, n_e, n_a))
+    for m in range(n_m):
+        ar = y - (alpha[:, m, :, None] + beta[:, m, :, None] * x[None])  # (T, E, R), NaN without a return
+        ar_window[:, m] = ar[:, :, arw]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.share_pos[tk[:, None], m, ev[None, :]] = np.count_nonzero(ar[:, :, est] > 0, axis=-1) / nf
+        np.copyto(ar, np.inf, where=absent)
+        u = np.empty_like(ar)
+        _centred_ranks(ar.reshape(-1, rel.size), count, u.reshape(-1, rel.size))
+        del ar
+        u_sums.append(block.group_sums(u))
+        del u
+    with group.lock:
+        group.z_sum[:, :, ev] += z_sum
+        group.z_sq[:, :, ev] += z_sq_sum
+        group.tickers[:, :, ev] += tickers
+        group.t_sum[:, :, ev] += t_sum
+        group.t_sq[:, :, ev] += t_sq
+        group.u_sum[:, :, ev] += np.stack(u_sums, 1)
+        group.u_count[:, :, ev] += u_count[:, None]
 
     # Event window: the rows of marts.abnormal_returns (finished in _abnormal_returns) and the CAR windows.
     ixa: tuple[np.ndarray, ...] = np.ix_(tk, ev)
     out.ar_ret[ixa] = y[:, :, arw]
-    out.ar_x[ixa] = np.broadcast_to(x[:, arw], (n_t, n_e, ar_hi - ar_lo + 1))
-    out.ar_exists[ixa] = np.broadcast_to(exists[:, arw], (n_t, n_e, ar_hi - ar_lo + 1))
-    out.ar_date[ixa] = np.broadcast_to(axis_days[columns[:, arw]], (n_t, n_e, ar_hi - ar_lo + 1))
-    ara, has_a, ya, xa = ar[..., arw], has[:, :, arw], y[:, :, arw], x[:, arw]
+    out.ar_x[ixa] = np.broadcast_to(x[:, arw], (n_t, n_e, n_a))
+    out.ar_exists[ixa] = np.broadcast_to(exists[:, arw], (n_t, n_e, n_a))
+    out.ar_date[ixa] = np.broadcast_to(axis_days[columns[:, arw]], (n_t, n_e, n_a))
+    ara, has_a, ya, xa = ar_window, has[:, :, arw], y[:, :, arw], x[:, arw]
     for k, (a, b) in enumerate(windows):
         w = slice(a - ar_lo, b - ar_lo + 1)
         length = b - a + 1
@@ -377,92 +410,115 @@ class _Names:
     event_dates: np.ndarray  # int32 days per event code
 
 
+def _enum(name: str, codes: np.ndarray, categories: list[str]) -> pl.Series:
+    """An Enum column from integer codes into `categories`, without building a string per row: the output frames'
+    key columns (8 or 16 bits a row instead of a string view, which DuckDB loads into VARCHAR columns as the
+    strings)."""
+    dtype = pl.Enum(categories)
+    physical = pl.Series([], dtype=dtype).to_physical().dtype  # UInt8, UInt16 or UInt32 by the number of categories
+    return pl.Series(name, codes).cast(physical).cat.to(dtype)
+
+
+def _float(name: str, values: np.ndarray) -> pl.Series:
+    """A Float64 column with NaN as null (zero-copy when there is no NaN)."""
+    series = pl.Series(name, values)
+    return series.fill_nan(None) if np.isnan(values).any() else series
+
+
+def _code_array(size: int) -> np.ndarray:
+    return np.arange(size, dtype=np.uint8 if size <= 256 else np.uint16 if size <= 65536 else np.uint32)
+
+
 def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int) -> pl.DataFrame:
     """marts.abnormal_returns rows in (event, ticker, model, rel_day) order, from the dense arrays.
 
-    Built one model at a time into preallocated columns (the frame is the largest thing this module makes:
-    7.6 M rows for 3,000 tickers x 40 events x 3 models), each row's position computed, never sorted."""
-    has = out.fitted[:, :, None] & ~np.isnan(out.ar_ret)  # (C, E, A)
-    e, c, a = np.nonzero(has.transpose(1, 0, 2))  # the days with a return, in (event, ticker, rel_day) order
-    n_rows, n_models = e.size, out.alpha.shape[1]
-    pair = np.cumsum(np.r_[True, (e[1:] != e[:-1]) | (c[1:] != c[:-1])]) - 1 if n_rows else np.zeros(0, np.int64)
-    start = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if n_rows else np.zeros(0, np.int64)
-    size = np.diff(np.r_[start, n_rows])
-    within = np.arange(n_rows) - start[pair]
-    # A pair's k days appear once per model: rows [3 start, 3 start + k) for model 0, then model 1, ...
-    base = n_models * start[pair] + within
-    columns = {k: np.empty(n_rows * n_models) for k in ("expected_ret", "abnormal_ret", "car")}
-    model = np.empty(n_rows * n_models, dtype=np.int64)
+    The frame is the largest thing this module makes (7.6 M rows for 3,000 tickers x 40 events x 3 models): each
+    column is one boolean compression of an (event, ticker, model, rel_day) view, in output order, never sorted;
+    at most one dense float array exists besides the finished columns, and keys are Enum codes."""
+    n_c, n_m, n_e = out.alpha.shape
+    n_a = out.ar_ret.shape[-1]
+    has = (out.fitted[:, :, None] & ~np.isnan(out.ar_ret)).transpose(1, 0, 2)[:, :, None, :]  # (E, C, 1, A)
+    mask = np.broadcast_to(has, (n_e, n_c, n_m, n_a))
+
+    def rows(values: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(values, mask.shape)[mask]
+
+    ret = out.ar_ret.transpose(1, 0, 2)[:, :, None, :]
+    x = out.ar_x.transpose(1, 0, 2)[:, :, None, :]
+    columns: dict[str, pl.Series] = {
+        "event_id": _enum("event_id", rows(_code_array(n_e)[:, None, None, None]), names.events.to_list()),
+        "ticker": _enum("ticker", rows(_code_array(n_c)[None, :, None, None]), names.tickers.to_list()),
+        "model": _enum("model", rows(_code_array(n_m)[None, None, :, None]), names.models.to_list()),
+        "rel_day": pl.Series("rel_day", rows(np.arange(ar_lo, ar_lo + n_a, dtype=np.int32))),
+        "date": pl.Series("date", rows(out.ar_date.transpose(1, 0, 2)[:, :, None, :])).cast(pl.Date),
+        "ret": pl.Series("ret", rows(ret)),
+        "benchmark_ret": pl.Series("benchmark_ret", rows(x)),
+    }
+    dense = out.alpha.transpose(2, 0, 1)[..., None] + out.beta.transpose(2, 0, 1)[..., None] * x  # (E, C, M, A)
+    columns["expected_ret"] = pl.Series("expected_ret", rows(dense))
+    np.subtract(ret, dense, out=dense)
+    columns["abnormal_ret"] = pl.Series("abnormal_ret", rows(dense))
     # The cumulative AR runs over the rows that exist and stops (null) at the first existing day without a return.
+    np.copyto(dense, 0.0, where=~has)
+    np.cumsum(dense, axis=-1, out=dense)
     gap_seen = np.cumsum(out.ar_exists & np.isnan(out.ar_ret), axis=-1) > 0
-    for m in range(n_models):  # a handful of models
-        expected = out.alpha[:, m, :, None] + out.beta[:, m, :, None] * out.ar_x  # (C, E, A)
-        abnormal = out.ar_ret - expected
-        car = np.where(gap_seen, np.nan, np.cumsum(np.where(has, abnormal, 0.0), axis=-1))
-        rows = base + m * size[pair]
-        columns["expected_ret"][rows] = expected[c, e, a]
-        columns["abnormal_ret"][rows] = abnormal[c, e, a]
-        columns["car"][rows] = car[c, e, a]
-        model[rows] = m
-        del expected, abnormal, car
-    order = np.empty(n_rows * n_models, dtype=np.int64)
-    for m in range(n_models):
-        order[base + m * size[pair]] = np.arange(n_rows)  # the (event, ticker, day) of each output row
-    e, c, a = e[order], c[order], a[order]
-    frame = pl.DataFrame(
-        {
-            "event_id": names.events.gather(e),
-            "ticker": names.tickers.gather(c),
-            "model": names.models.gather(model),
-            "rel_day": (a + ar_lo).astype(np.int32),
-            "date": pl.Series(out.ar_date[c, e, a]).cast(pl.Date),
-            "ret": out.ar_ret[c, e, a],
-            "benchmark_ret": out.ar_x[c, e, a],
-            **columns,
-        }
-    )
-    return frame.with_columns(pl.col("car").fill_nan(None)).select(
-        [pl.col(k).cast(t) for k, t in ABNORMAL_RETURNS_SCHEMA.items()]
-    )
+    np.copyto(dense, np.nan, where=gap_seen.transpose(1, 0, 2)[:, :, None, :])
+    columns["car"] = _float("car", rows(dense))
+    del dense
+    return pl.DataFrame([columns[k] for k in ABNORMAL_RETURNS_SCHEMA])
 
 
 def _event_impact(out: _Arrays, names: _Names, windows: list[tuple[int, int]]) -> pl.DataFrame:
-    """marts.event_impact in (event, ticker, model, window) order."""
-    shape = out.car.shape  # (C, M, E, W)
-    mask = np.broadcast_to(out.fitted[:, None, :, None], shape).transpose(2, 0, 1, 3)
-    e, c, m, w = np.nonzero(mask)
-    starts = np.array([a for a, _ in windows], dtype=np.int32)
-    ends = np.array([b for _, b in windows], dtype=np.int32)
-    dof = out.dof[c, m, e]
-    car_t, scar = out.car_t[c, m, e, w], out.scar[c, m, e, w]
-    frame = pl.DataFrame(
-        {
-            "event_id": names.events.gather(e),
-            "event_date": pl.Series(names.event_dates[e]).cast(pl.Date),
-            "day0": pl.Series(out.day0[c, e]).cast(pl.Date),
-            "ticker": names.tickers.gather(c),
-            "group": names.groups.gather(names.ticker_group[c]),
-            "model": names.models.gather(m),
-            "window_start": starts[w],
-            "window_end": ends[w],
-            "car": out.car[c, m, e, w],
-            "car_t": car_t,
-            "p_value": _t_p(car_t, dof),
-            "raw_return": out.raw[c, e, w],
-            "alpha": out.alpha[c, m, e],
-            "beta": out.beta[c, m, e],
-            "sigma": out.sigma[c, m, e],
-            "n_estimation": out.n[c, e],
-            "benchmark": names.ticker_benchmark.gather(c),
-            "car_se": out.car_se[c, m, e, w],
-            "scar": scar,
-            "scar_p": _t_p(scar, dof),
-            "n_missing_estimation": out.n_missing[c, e],
-        }
-    )
-    return frame.with_columns(pl.col(pl.Float64).fill_nan(None)).select(
-        [pl.col(k).cast(t) for k, t in EVENT_IMPACT_SCHEMA.items()]
-    )
+    """marts.event_impact in (event, ticker, model, window) order (boolean compressions, as _abnormal_returns)."""
+    n_c, n_m, n_e, n_w = out.car.shape
+    mask = np.broadcast_to(out.fitted.T[:, :, None, None], (n_e, n_c, n_m, n_w))
+
+    def rows(values: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(values, mask.shape)[mask]
+
+    def per_window(values: np.ndarray) -> np.ndarray:  # (C, M, E, W)
+        return rows(values.transpose(2, 0, 1, 3))
+
+    def per_model(values: np.ndarray) -> np.ndarray:  # (C, M, E)
+        return rows(values.transpose(2, 0, 1)[..., None])
+
+    def per_pair(values: np.ndarray) -> np.ndarray:  # (C, E)
+        return rows(values.T[:, :, None, None])
+
+    def per_pair_window(values: np.ndarray) -> np.ndarray:  # (C, E, W)
+        return rows(values.transpose(1, 0, 2)[:, :, None, :])
+
+    studied = names.ticker_group >= 0
+    benchmarks = sorted(set(names.ticker_benchmark.filter(pl.Series(studied)).to_list()))
+    bench_code = np.zeros(n_c, dtype=np.int64)
+    bench_code[studied] = np.searchsorted(benchmarks, names.ticker_benchmark.filter(pl.Series(studied)).to_list())
+    group_code = np.maximum(names.ticker_group, 0)
+    dof = per_model(out.dof)
+    car_t, scar = per_window(out.car_t), per_window(out.scar)
+    columns: dict[str, pl.Series] = {
+        "event_id": _enum("event_id", rows(_code_array(n_e)[:, None, None, None]), names.events.to_list()),
+        "event_date": pl.Series("event_date", rows(names.event_dates[:, None, None, None])).cast(pl.Date),
+        "day0": pl.Series("day0", per_pair(out.day0)).cast(pl.Date),
+        "ticker": _enum("ticker", rows(_code_array(n_c)[None, :, None, None]), names.tickers.to_list()),
+        "group": _enum("group", per_pair(np.broadcast_to(group_code[:, None], (n_c, n_e))), names.groups.to_list()),
+        "model": _enum("model", rows(_code_array(n_m)[None, None, :, None]), names.models.to_list()),
+        "window_start": pl.Series("window_start", rows(np.array([a for a, _ in windows], dtype=np.int32))),
+        "window_end": pl.Series("window_end", rows(np.array([b for _, b in windows], dtype=np.int32))),
+        "car": _float("car", per_window(out.car)),
+        "car_t": _float("car_t", car_t),
+        "p_value": _float("p_value", two_sided_t_p(car_t, dof)),
+        "raw_return": _float("raw_return", per_pair_window(out.raw)),
+        "alpha": _float("alpha", per_model(out.alpha)),
+        "beta": _float("beta", per_model(out.beta)),
+        "sigma": _float("sigma", per_model(out.sigma)),
+        "n_estimation": pl.Series("n_estimation", per_pair(out.n).astype(np.int32)),
+        "benchmark": _enum("benchmark", per_pair(np.broadcast_to(bench_code[:, None], (n_c, n_e))), benchmarks),
+        "car_se": _float("car_se", per_window(out.car_se)),
+        "scar": _float("scar", scar),
+        "scar_p": _float("scar_p", two_sided_t_p(scar, dof)),
+        "n_missing_estimation": pl.Series("n_missing_estimation", per_pair(out.n_missing).astype(np.int32)),
+    }
+    return pl.DataFrame([columns[k] for k in EVENT_IMPACT_SCHEMA])
 
 
 def _group_impact(
@@ -510,7 +566,7 @@ def _group_impact(
         # Kolari-Pynnönen r-bar: sum over days of ((sum z)^2 - sum z^2) / ((T - 1) N (N - 1)), T = the
         # row-weighted mean estimation length (sum n_i^2 / sum n_i), N = tickers with estimation ARs.
         t_mean = group.t_sq / group.t_sum
-        cross = (group.z_sum**2 - group.z_sq).sum(-1)
+        cross = (group.z_sum**2).sum(-1) - group.z_sq
         rbar = np.where(group.tickers > 1, cross / ((t_mean - 1) * group.tickers * (group.tickers - 1)), np.nan)
         rbar4 = np.broadcast_to(rbar[..., None], n.shape)
         kp_bmp_t = bmp_t * np.sqrt((1 - rbar4) / (1 + (n - 1) * rbar4))
@@ -543,14 +599,14 @@ def _group_impact(
             "median_car": s["median_car"][pick],
             "share_negative": s["share_negative"][pick],
             "csect_t": csect_t[pick],
-            "csect_p": _t_p(csect_t[pick], nn - 1),
+            "csect_p": two_sided_t_p(csect_t[pick], nn - 1),
             "patell_z": patell_z[pick],
             "patell_p": _normal_p(patell_z[pick]),
             "bmp_t": bmp_t[pick],
-            "bmp_p": _t_p(bmp_t[pick], nn - 1),
+            "bmp_p": two_sided_t_p(bmp_t[pick], nn - 1),
             "mean_residual_corr": rbar4[pick],
             "kp_bmp_t": kp_bmp_t[pick],
-            "kp_bmp_p": _t_p(kp_bmp_t[pick], nn - 1),
+            "kp_bmp_p": two_sided_t_p(kp_bmp_t[pick], nn - 1),
             "rank_z": rank_z[pick],
             "rank_p": _normal_p(rank_z[pick]),
             "gsign_z": gsign_z[pick],
@@ -734,6 +790,7 @@ def run_dense_study(
                     day0_pos[with_day0],
                     calendar,
                     matrix[code_of[bench], calendar],
+                    len(group_names),
                 )
             )
     days = (
@@ -744,12 +801,23 @@ def run_dense_study(
 
     out = _Arrays(len(ticker_names), len(models), ev.height, len(windows), ar_hi - ar_lo + 1)
     group = _GroupSums(len(group_names), len(models), ev.height, hi - lo + 1, est_hi - est_lo + 1)
+    tasks = []
     for block in blocks:
         per_event = block.tickers.size * len(models) * (hi - lo + 1)
         size = max(1, chunk_cells // per_event)
         for start in range(0, block.events.size, size):  # memory chunks of events
-            chunk = np.arange(start, min(start + size, block.events.size))
-            _compute_chunk(block, chunk, matrix, axis_days, config, models, windows, len(group_names), out, group)
+            tasks.append((block, np.arange(start, min(start + size, block.events.size))))
+
+    def compute(task: tuple[_Block, np.ndarray], data: np.ndarray = matrix) -> None:
+        _compute_chunk(task[0], task[1], data, axis_days, config, models, windows, out, group)
+
+    if _THREADS > 1 and len(tasks) > 1:  # chunks write disjoint cells (group sums under a lock); numpy frees the GIL
+        with ThreadPoolExecutor(_THREADS) as pool:
+            list(pool.map(compute, tasks))
+    else:
+        for task in tasks:
+            compute(task)
+    del compute, matrix  # the largest array so far; the output frames come next
 
     skips = _skips(ev, studied, days, has_prices, code_of, out, names, config)
     fitted = np.nonzero(out.fitted.T)  # (event, ticker) order
