@@ -230,47 +230,79 @@ def _exchange_dates(index: pd.Index) -> np.ndarray:
     return np.asarray(dt_index.normalize().values.astype("datetime64[D]"))
 
 
+def _field_major(wide: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """The frame's values as a C-contiguous (tickers x fields x dates) float64 cube, every (ticker, field) present.
+
+    yf.download's frame is one float64 block already laid out ticker-major (pandas stores a block column by
+    column), so in the usual case this is a view of it; reindexing (a missing or reordered ticker or field, a
+    duplicated column) and non-float blocks take the general path.
+    """
+    level0 = wide.columns.get_level_values(0).astype(str).str.upper()
+    columns = pd.MultiIndex.from_arrays([level0, wide.columns.get_level_values(1)])
+    full = pd.MultiIndex.from_product([names, YF_FIELDS])
+    if columns.equals(full) and all(dtype == np.float64 for dtype in wide.dtypes):
+        values = wide.to_numpy(dtype=np.float64)  # NaN is already the float missing value
+    else:
+        aligned = wide.set_axis(columns, axis=1)
+        if columns.has_duplicates:
+            aligned = aligned.loc[:, ~columns.duplicated()]
+        values = aligned.reindex(columns=full).to_numpy(dtype=np.float64, na_value=np.nan)
+    # (dates x tickers*fields) -> (tickers*fields x dates): free when pandas handed out its block's transpose.
+    return np.ascontiguousarray(values.T).reshape(len(names), len(YF_FIELDS), len(wide.index))
+
+
 def wide_to_long(frame: pd.DataFrame | None, tickers: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """yf.download's wide frame → (long price rows RAW_SCHEMA, corporate actions ACTION_COLUMNS).
 
-    One numpy reshape per chunk: the frame is reindexed to every (ticker, field) pair, viewed as a
-    dates x tickers x fields cube and laid out ticker-major. A (ticker, date) with every price and the volume
-    missing is only the union of the tickers' calendars (or a ticker yfinance returned nothing for) and is
-    dropped here; a row with some values but no close is kept for `validate_prices` to reject and count.
-    Actions are the non-zero Dividends / Stock Splits / Capital Gains cells.
+    Array reshapes per chunk, no per-row Python: the frame's values are viewed as a tickers x fields x dates
+    cube (`_field_major`), each price field becomes one contiguous ticker-major column (one copy), and the
+    rows come out ordered by (ticker, date). A (ticker, date) with every price and the volume missing is only
+    the union of the tickers' calendars (or a ticker yfinance returned nothing for) and is dropped here; a row
+    with some values but no close is kept for `validate_prices` to reject and count. Actions are the non-zero
+    Dividends / Stock Splits / Capital Gains cells, found with `np.nonzero` on the cube.
     """
     names = [t.upper() for t in dict.fromkeys(tickers)]
     if frame is None or frame.empty or not names:
         return pl.DataFrame(schema=RAW_SCHEMA), pl.DataFrame(schema=ACTION_COLUMNS)
     wide = _by_ticker_columns(frame)
-    wide.columns = pd.MultiIndex.from_arrays(
-        [wide.columns.get_level_values(0).astype(str).str.upper(), wide.columns.get_level_values(1)]
-    )
-    wide = wide.loc[:, ~wide.columns.duplicated()]
-    full = pd.MultiIndex.from_product([names, YF_FIELDS])
-    values = wide.reindex(columns=full).to_numpy(dtype=np.float64, na_value=np.nan)
-    n_dates, n_tickers, n_fields = len(wide.index), len(names), len(YF_FIELDS)
-    cube = values.reshape(n_dates, n_tickers, n_fields).transpose(1, 0, 2).reshape(n_tickers * n_dates, n_fields)
-    dates = np.tile(_exchange_dates(wide.index), n_tickers)
-    ticker_idx = np.repeat(np.arange(n_tickers, dtype=np.uint32), n_dates)
-    ticker_col = pl.Series("ticker", names, dtype=pl.String).gather(ticker_idx)
-    columns: dict[str, Any] = {"ticker": ticker_col, "date": pl.Series("date", dates, dtype=pl.Date)}
-    for i, name in enumerate(YF_FIELDS):
-        columns[name] = pl.Series(name, cube[:, i], dtype=pl.Float64, nan_to_null=False)
-    long = pl.DataFrame(columns)
+    cube = _field_major(wide, names)
+    n_tickers, n_dates = len(names), len(wide.index)
+    dates = _exchange_dates(wide.index).astype(np.int64).astype(np.int32)  # days since 1970: polars Date's layout
+    field_index = {name: i for i, name in enumerate(YF_FIELDS)}
 
-    present = pl.any_horizontal([pl.col(f).is_not_nan() for f in _PRICE_FIELDS])
-    prices = long.filter(present).select(
-        "ticker", "date", *[pl.col(src).alias(dst) for src, dst in _PRICE_FIELDS.items()]
-    )
-    actions = pl.concat(
+    columns = {dst: cube[:, field_index[src], :].reshape(-1) for src, dst in _PRICE_FIELDS.items()}
+    present = np.zeros(n_tickers * n_dates, dtype=bool)
+    for values in columns.values():
+        present |= ~np.isnan(values)
+    ticker_idx = np.repeat(np.arange(n_tickers, dtype=np.uint32), n_dates)
+    date_col = np.tile(dates, n_tickers)
+    if not present.all():
+        columns = {name: values[present] for name, values in columns.items()}
+        ticker_idx, date_col = ticker_idx[present], date_col[present]
+    names_series = pl.Series("ticker", names, dtype=pl.String)
+    prices = pl.DataFrame(
         [
-            long.filter(pl.col(src).is_not_nan() & (pl.col(src) != 0)).select(
-                "ticker", "date", pl.lit(kind).alias("kind"), pl.col(src).alias("value")
-            )
-            for src, kind in _ACTION_FIELDS.items()
+            names_series.gather(ticker_idx),
+            pl.Series("date", date_col, dtype=pl.Int32).cast(pl.Date),
+            *[pl.Series(name, values, dtype=pl.Float64, nan_to_null=False) for name, values in columns.items()],
         ]
-    ).with_columns(pl.lit(SOURCE_NAME).alias("source"))
+    )
+
+    action_frames = []
+    for src, kind in _ACTION_FIELDS.items():
+        block = cube[:, field_index[src], :]
+        t_idx, d_idx = np.nonzero(~np.isnan(block) & (block != 0))  # in (ticker, date) order
+        action_frames.append(
+            pl.DataFrame(
+                {
+                    "ticker": names_series.gather(t_idx.astype(np.uint32)),
+                    "date": pl.Series(dates[d_idx], dtype=pl.Int32).cast(pl.Date),
+                    "kind": pl.Series([kind], dtype=pl.String).gather(np.zeros(len(t_idx), dtype=np.uint32)),
+                    "value": pl.Series(block[t_idx, d_idx], dtype=pl.Float64),
+                }
+            )
+        )
+    actions = pl.concat(action_frames).with_columns(pl.lit(SOURCE_NAME).alias("source"))
     return prices.cast(RAW_SCHEMA), actions.cast(ACTION_COLUMNS).sort("ticker", "date", "kind")
 
 
@@ -296,29 +328,35 @@ def validate_prices(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     ordered = _sorted_by_key(raw)
     duplicate = (pl.col("ticker") == pl.col("ticker").shift(1)) & (pl.col("date") == pl.col("date").shift(1))
     is_missing = {c: pl.col(c).is_null() | pl.col(c).is_nan() for c in price_cols}
-    reason = (
-        pl.when(is_missing["close"] | is_missing["adj_close"])
-        .then(pl.lit("missing_close"))
-        .when(pl.any_horizontal([pl.col(c).is_infinite() for c in price_cols]).fill_null(False))
-        .then(pl.lit("non_finite_price"))
-        .when(pl.any_horizontal([(pl.col(c) <= 0) & ~is_missing[c] for c in price_cols]).fill_null(False))
-        .then(pl.lit("non_positive_price"))
-        .when((pl.col("volume") < 0).fill_null(False))
-        .then(pl.lit("negative_volume"))
-        .when(duplicate.fill_null(False))
-        .then(pl.lit("duplicate_date"))
-        .otherwise(pl.lit(None, pl.String))
-    )
-    checked = ordered.with_columns(reason.alias("_reject"))
-    rejected = (
-        checked.filter(pl.col("_reject").is_not_null())
-        .group_by("ticker", "_reject")
-        .agg(pl.len().alias("rows"))
-        .rename({"_reject": "reason"})
-        .sort("ticker", "reason")
-        .cast(REJECT_SCHEMA)
-    )
-    clean = checked.filter(pl.col("_reject").is_null()).select(
+    rules = [  # in order of precedence: a row is counted under its first broken rule
+        ("missing_close", is_missing["close"] | is_missing["adj_close"]),
+        ("non_finite_price", pl.any_horizontal([pl.col(c).is_infinite() for c in price_cols]).fill_null(False)),
+        (
+            "non_positive_price",
+            pl.any_horizontal([(pl.col(c) <= 0) & ~is_missing[c] for c in price_cols]).fill_null(False),
+        ),
+        ("negative_volume", (pl.col("volume") < 0).fill_null(False)),
+        ("duplicate_date", duplicate.fill_null(False)),
+    ]
+    if not ordered.select(pl.any_horizontal([rule for _, rule in rules]).any()).item():
+        # The usual case: nothing to reject, so no per-row reason is built.
+        checked = ordered
+        rejected = pl.DataFrame(schema=REJECT_SCHEMA)
+    else:
+        reason: Any = pl
+        for code, rule in rules:
+            reason = reason.when(rule).then(pl.lit(code))
+        checked = ordered.with_columns(reason.otherwise(pl.lit(None, pl.String)).alias("_reject"))
+        rejected = (
+            checked.filter(pl.col("_reject").is_not_null())
+            .group_by("ticker", "_reject")
+            .agg(pl.len().alias("rows"))
+            .rename({"_reject": "reason"})
+            .sort("ticker", "reason")
+            .cast(REJECT_SCHEMA)
+        )
+        checked = checked.filter(pl.col("_reject").is_null())
+    clean = checked.select(
         "ticker",
         "date",
         *[pl.col(c).fill_nan(None) for c in ("open", "high", "low")],
