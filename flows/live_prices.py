@@ -100,29 +100,23 @@ def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
 def read_last_loaded(con: duckdb.DuckDBPyConnection | None, tickers: Sequence[str], overlap_days: int) -> pl.DataFrame:
     """Per stored ticker: last and first date, row count, and the date `overlap_days` trading days before the last.
 
-    Only the last few weeks of each ticker are ranked, so this stays fast on a 20-year, 3,000-ticker table.
+    One aggregate pass (no window over the history), so this stays fast on a 20-year, 3,000-ticker table.
     """
     if con is None or not tickers or not _has_table(con, "core", "prices_daily"):
         return pl.DataFrame(schema=LAST_LOADED_SCHEMA)
+    # One pass: max(date, k) keeps each ticker's k latest dates; overlap_start is the earliest of them inside
+    # the window (the k-th latest, or the window's first date when the window holds fewer than k).
     frame = con.sql(
         """
-        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS ticker),
-        last AS (
-            SELECT p.ticker, max(p.date) AS last_date, min(p.date) AS first_date, count(*) AS n_rows
-            FROM core.prices_daily AS p JOIN wanted USING (ticker) GROUP BY p.ticker
-        ),
-        recent AS (
-            SELECT p.ticker, p.date, row_number() OVER (PARTITION BY p.ticker ORDER BY p.date DESC) AS rn
-            FROM core.prices_daily AS p JOIN last AS l USING (ticker)
-            WHERE p.date >= l.last_date - to_days(?::INTEGER)
-        )
-        SELECT l.ticker, l.last_date, l.first_date, l.n_rows,
-               coalesce(max(r.date) FILTER (WHERE r.rn = ?), min(r.date)) AS overlap_start
-        FROM last AS l JOIN recent AS r USING (ticker)
-        GROUP BY l.ticker, l.last_date, l.first_date, l.n_rows
-        ORDER BY l.ticker
+        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS ticker)
+        SELECT p.ticker, max(p.date) AS last_date, min(p.date) AS first_date, count(*) AS n_rows,
+               list_min(list_filter(max(p.date, ?::INTEGER), lambda d: d >= max(p.date) - to_days(?::INTEGER)))
+                   AS overlap_start
+        FROM core.prices_daily AS p SEMI JOIN wanted USING (ticker)
+        GROUP BY p.ticker
+        ORDER BY p.ticker
         """,
-        params=[list(tickers), 2 * overlap_days + 14, overlap_days + 1],
+        params=[list(tickers), overlap_days + 1, 2 * overlap_days + 14],
     ).pl()
     return frame.cast(LAST_LOADED_SCHEMA)
 

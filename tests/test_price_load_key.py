@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 import pytest
 
+from flows.live_prices import read_last_loaded
 from flows.quality import DataQualityError, record_and_enforce, run_checks
 from warehouse import migrations
 from warehouse.connection import connect_read_only, staged_writer
@@ -276,3 +278,26 @@ def test_failed_migration_6_leaves_the_version_5_table(v5_warehouse: Path, monke
 def test_prices_daily_is_among_the_tables_checked_for_duplicate_keys(con: duckdb.DuckDBPyConnection) -> None:
     checked = {r.table_name for r in run_checks(con, day(3)) if r.check == "duplicate_keys"}
     assert "core.prices_daily" in checked
+
+
+def test_read_last_loaded_matches_a_reference_on_histories_with_gaps(con: duckdb.DuckDBPyConnection) -> None:
+    """The one-pass query equals the definition: the (overlap+1)-th latest date within the last
+    2*overlap+14 days, or the earliest date of that window when it holds fewer rows."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for k in range(40):
+        n = int(rng.integers(1, 60))
+        gaps = rng.choice([1, 1, 1, 3, 10, 30], size=n)  # some long holes, e.g. a suspended listing
+        rows += [(f"T{k:02d}", int(d), 1.0) for d in np.cumsum(gaps)]
+    upsert(con, PRICES_DAILY, frame(rows), run_id="r", source="t")
+    tickers = [f"T{k:02d}" for k in range(40)] + ["NEVER"]
+    for overlap in (0, 1, 5):
+        got = read_last_loaded(con, tickers, overlap)
+        history = frame(rows).select("ticker", "date").sort("ticker", "date", descending=[False, True])
+        want = []
+        for (ticker,), dates in history.group_by("ticker", maintain_order=True):
+            ds = dates["date"].to_list()
+            window = [d for d in ds if d >= ds[0] - dt.timedelta(days=2 * overlap + 14)]
+            start = window[overlap] if len(window) > overlap else window[-1]
+            want.append((ticker, ds[0], ds[-1], len(ds), start))
+        assert got.rows() == want, overlap
