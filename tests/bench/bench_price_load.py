@@ -6,7 +6,10 @@ What is measured is jevons's own time: yfinance's wide frames (exactly `yf.downl
 actions=True, auto_adjust=False)`'s shape) are produced by a fake `download` whose own time is subtracted,
 so network and Yahoo are excluded while everything jevons does runs for real — reshaping to long rows,
 validation, the unfinished-bar rule, the incremental plan read from the warehouse, restatement detection
-against stored rows, and the keyed upserts (MERGE) with their ops.load_log rows.
+against stored rows, and the keyed upserts with their ops.load_log rows (the duplicate-key check, then a
+plain INSERT of the rows outside each ticker's stored date range and a MERGE of the rest: the key of
+core.prices_daily is enforced by the loader, not by a DuckDB index, since migration 6). The peak resident
+memory printed is the whole process's, simulated Yahoo's frames included.
 
     uv run python tests/bench/bench_price_load.py                 # 3,000 tickers x 20 years
     uv run python tests/bench/bench_price_load.py --tickers 300   # quicker
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -152,6 +156,7 @@ def run(n_tickers: int, years: int, chunk: int, workdir: Path) -> dict[str, floa
         "day_total_s": day_total,
         "day_own_s": day_own,
         "stored_rows": stored,
+        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,  # Linux: KiB
     }
 
 
@@ -168,6 +173,7 @@ def report(fig: dict[str, float]) -> str:
             f"{fig['day_inserted']:,.0f} inserted, {fig['day_updated']:,.0f} updated, "
             f"{fig['day_restated']:,.0f} restated, in {fig['day_own_s']:.2f} s of jevons time "
             f"({fig['day_total_s']:.2f} s incl. simulated Yahoo); warehouse holds {fig['stored_rows']:,.0f} rows",
+            f"peak resident memory of the process: {fig['peak_rss_gb']:.2f} GB",
         ]
     )
 
