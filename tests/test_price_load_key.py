@@ -24,7 +24,7 @@ from flows.live_prices import read_last_loaded
 from flows.quality import DataQualityError, record_and_enforce, run_checks
 from warehouse import migrations
 from warehouse.connection import connect_read_only, staged_writer
-from warehouse.load import LoadError, LoadResult, sync, upsert
+from warehouse.load import LoadError, LoadResult, _duplicated, sync, upsert
 from warehouse.migrations import MIGRATIONS, apply_migrations, current_version
 from warehouse.registry import TABLES, Column, Table
 from warehouse.tables.core import PRICES_DAILY
@@ -345,3 +345,17 @@ def test_range_split_loads_equal_plain_merges_on_random_overlapping_frames(key: 
     keys = ", ".join(key)
     assert c.sql(f"SELECT {keys} FROM core.split_t GROUP BY {keys} HAVING count(*) > 1").fetchall() == []
     c.close()
+
+
+def test_linear_duplicate_check_equals_is_duplicated() -> None:
+    """The neighbour comparison used on key-ordered frames flags exactly the rows is_duplicated flags."""
+    rng = np.random.default_rng(5)
+    for trial in range(300):
+        n = int(rng.integers(0, 30))
+        f = pl.DataFrame({"a": rng.choice(["x", "y", "z"], n), "b": rng.integers(0, 4, n)})
+        if trial % 2:
+            f = f.sort("a", "b")
+        if trial % 7 == 0:
+            f = f.with_columns(pl.when(pl.col("b") == 1).then(None).otherwise(pl.col("a")).alias("a"))
+        for key in (("a", "b"), ("a",), ("b", "a")):
+            assert _duplicated(f, key).to_list() == f.select(key).is_duplicated().to_list(), (trial, key)

@@ -73,11 +73,16 @@ def _duplicated(frame: pl.DataFrame, key: Sequence[str]) -> pl.Series:
     """Rows whose key another row of the frame also has (like `is_duplicated` on the key columns).
 
     Sources hand over frames in key order, where equal keys are neighbours: comparing each row with the next
-    is linear and several times cheaper than hashing millions of keys. Frames out of order, or with a null in
-    a key column, take the hash path.
+    is linear and several times cheaper than hashing millions of keys. Frames out of order, or with a null or
+    a key column other than string, integer or temporal, take the hash path.
     """
     keys = frame.select(key)
-    if frame.height < 2 or any(keys[k].null_count() for k in key):
+    plain = all(
+        keys[k].null_count() == 0
+        and (keys[k].dtype == pl.String or keys[k].dtype.is_integer() or keys[k].dtype.is_temporal())
+        for k in key
+    )  # no nulls or NaN (which compare unequal to themselves, where is_duplicated counts them as one value)
+    if frame.height < 2 or not plain:
         return keys.is_duplicated()
     same = pl.all_horizontal([pl.col(k) == pl.col(k).shift(1) for k in key]).fill_null(False)
     checked = keys.select(
@@ -122,10 +127,7 @@ def _merge_sql(table: Table, view: str, cols: list[str]) -> str:
         differs = " OR ".join(f"t.{_q(c)} IS DISTINCT FROM s.{_q(c)}" for c in value_cols)
         sets = ", ".join([f"{_q(c)} = s.{_q(c)}" for c in value_cols] + [f"{_q(c)} = now()" for c in auto])
         sql += f"WHEN MATCHED AND ({differs}) THEN UPDATE SET {sets} "
-    sql += (
-        f"WHEN NOT MATCHED THEN INSERT ({', '.join(_q(c) for c in insert_cols)}) "
-        f"VALUES ({', '.join(insert_vals)})"
-    )
+    sql += f"WHEN NOT MATCHED THEN INSERT ({', '.join(_q(c) for c in insert_cols)}) VALUES ({', '.join(insert_vals)})"
     return sql
 
 
