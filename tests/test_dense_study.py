@@ -107,7 +107,7 @@ def test_every_output_equals_the_long_pipeline(name: str) -> None:
     assert dense.result.estimation_ar.is_empty()
 
 
-def test_chunking_and_row_order_change_nothing() -> None:
+def test_chunking_row_order_and_a_categorical_ticker_column_change_nothing() -> None:
     returns, events, universe = _market()
     config = EventStudyConfig(models=MODELS)
     base = run_dense_study(returns, events, universe, config)
@@ -118,9 +118,11 @@ def test_chunking_and_row_order_change_nothing() -> None:
         config,
         chunk_cells=1,  # one event per chunk
     )
-    for frame in ("abnormal_returns", "event_impact", "skips", "warnings", "fits"):
-        assert_frames_match(getattr(base.result, frame), getattr(shuffled.result, frame), frame, tol=1e-13)
-    assert_frames_match(base.group_impact, shuffled.group_impact, "group_impact", tol=1e-12)
+    categorical = run_dense_study(returns.with_columns(pl.col("ticker").cast(pl.Categorical)), events, universe, config)
+    for other in (shuffled, categorical):
+        for frame in ("abnormal_returns", "event_impact", "skips", "warnings", "fits"):
+            assert_frames_match(getattr(base.result, frame), getattr(other.result, frame), frame, tol=1e-13)
+        assert_frames_match(base.group_impact, other.group_impact, "group_impact", tol=1e-12)
 
 
 def test_tied_abnormal_returns_get_average_ranks_like_the_long_pipeline() -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import threading
+import typing
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,15 +41,15 @@ from transforms.event_study import (
     ABNORMAL_RETURNS_SCHEMA,
     DEFAULT_CONFIG,
     EVENT_IMPACT_SCHEMA,
-    EVENT_WIDE,
     FITS_SCHEMA,
     MODEL_CONSTANT_MEAN,
     MODEL_MARKET,
     MODEL_MARKET_ADJUSTED,
-    SKIPS_SCHEMA,
-    WARNINGS_SCHEMA,
     EventStudyConfig,
     EventStudyResult,
+    estimation_skips,
+    pair_skips,
+    window_warnings,
 )
 from transforms.group_tests import ALL_GROUP, GROUP_IMPACT_SCHEMA
 
@@ -618,98 +619,102 @@ def _group_impact(
     )
 
 
-def _skip(frame: pl.DataFrame, code: str, reason: pl.Expr) -> pl.DataFrame:
-    return frame.select(
-        pl.col("event_id").cast(pl.String),
-        pl.col("ticker").cast(pl.String),
-        pl.lit(code, dtype=pl.String).alias("reason_code"),
-        reason.cast(pl.String).alias("reason"),
-    )
-
-
-def _warnings(out: _Arrays, names: _Names, windows: list[tuple[int, int]], ar_lo: int, ar_hi: int) -> pl.DataFrame:
-    """event_window_gap and window_incomplete warnings, once per (event, ticker), as transforms.event_study."""
-    subject = pl.format("{}/{}", "event_id", "ticker").alias("subject")
-    gap = out.fitted[:, :, None] & out.ar_exists & np.isnan(out.ar_ret)
-    c, e, a = np.nonzero(gap)
-    gaps = (
-        pl.DataFrame(
-            {
-                "event_id": names.events.gather(e),
-                "ticker": names.tickers.gather(c),
-                "rel_day": (a + ar_lo).astype(np.int32),
-                "date": pl.Series(out.ar_date[c, e, a]).cast(pl.Date),
-            }
-        )
-        .group_by("event_id", "ticker")
-        .agg(pl.format("{} ({})", "rel_day", "date").sort_by("rel_day").str.join(", ").alias("days"))
-        .select(
-            subject,
-            pl.lit("event_window_gap").alias("code"),
-            pl.format(
-                "no return on rel_day {} inside the event window [{}, {}] although the benchmark traded; "
-                "car is null from the first such day and CAR windows containing them are null",
-                "days",
-                pl.lit(ar_lo),
-                pl.lit(ar_hi),
-            ).alias("message"),
-        )
+def _warnings(out: _Arrays, names: _Names, windows: list[tuple[int, int]], config: EventStudyConfig) -> pl.DataFrame:
+    """event_window_gap and window_incomplete warnings (transforms.event_study.window_warnings) from the arrays."""
+    c, e, a = np.nonzero(out.fitted[:, :, None] & out.ar_exists & np.isnan(out.ar_ret))
+    gaps = pl.DataFrame(
+        {
+            "event_id": names.events.gather(e),
+            "ticker": names.tickers.gather(c),
+            "rel_day": (a + config.ar_window[0]).astype(np.int32),
+            "date": pl.Series(out.ar_date[c, e, a]).cast(pl.Date),
+        }
     )
     lengths = np.array([b - a + 1 for a, b in windows])
     c, e, w = np.nonzero(out.fitted[:, :, None] & (out.days != lengths))
-    incomplete = (
-        pl.DataFrame(
-            {
-                "event_id": names.events.gather(e),
-                "ticker": names.tickers.gather(c),
-                "window_start": np.array([a for a, _ in windows], dtype=np.int32)[w],
-                "window_end": np.array([b for _, b in windows], dtype=np.int32)[w],
-                "days": out.days[c, e, w],
-                "length": lengths[w],
-            }
-        )
-        .group_by("event_id", "ticker")
-        .agg(
-            pl.format("[{}, {}] has {} of {} days", "window_start", "window_end", "days", "length")
-            .sort_by("window_start", "window_end")
-            .str.join("; ")
-            .alias("windows")
-        )
-        .select(
-            subject,
-            pl.lit("window_incomplete").alias("code"),
-            pl.format("CAR window {}: its CAR statistics and raw_return are left null", "windows").alias("message"),
-        )
+    incomplete = pl.DataFrame(
+        {
+            "event_id": names.events.gather(e),
+            "ticker": names.tickers.gather(c),
+            "window_start": np.array([a for a, _ in windows], dtype=np.int32)[w],
+            "window_end": np.array([b for _, b in windows], dtype=np.int32)[w],
+            "days": out.days[c, e, w],
+            "length": lengths[w],
+        }
     )
-    return (
-        pl.concat([gaps, incomplete])
-        .select([pl.col(k).cast(t) for k, t in WARNINGS_SCHEMA.items()])
-        .sort("subject", "code")
-    )
+    return window_warnings(gaps, incomplete, config).sort("subject", "code")
+
+
+_SLICE_ROWS = 1 << 20  # input rows converted to numpy at a time (bounds the scatter's working memory)
+
+
+def _ticker_codes(ticker: pl.Series, names: list[str]) -> np.ndarray:
+    """int32 position of each row's ticker in `names` (len(names) for any other ticker or null), without a
+    string per row: inputs sorted by ticker come in runs (one lookup per run); Categorical/Enum inputs map their
+    categories; anything else is cast to an Enum of `names`."""
+    other = len(names)
+    code_of = {name: i for i, name in enumerate(names)}
+    if isinstance(ticker.dtype, pl.Categorical | pl.Enum):
+        present = ticker.unique().drop_nulls()
+        physical = present.to_physical().cast(pl.Int64).to_numpy()
+        lookup = np.full(int(physical.max(initial=-1)) + 2, other, dtype=np.int32)  # last entry: null
+        lookup[physical] = [code_of.get(v, other) for v in present.cast(pl.String).to_list()]
+        return lookup[ticker.to_physical().cast(pl.Int64).fill_null(lookup.size - 1).to_numpy()]
+    ticker = ticker.cast(pl.String)
+    runs = ticker.rle()
+    if runs.len() <= max(1024, ticker.len() // 16):
+        values = runs.struct.field("value").to_list()
+        run_codes = np.array([other if v is None else code_of.get(v, other) for v in values], dtype=np.int32)
+        return np.repeat(run_codes, runs.struct.field("len").to_numpy())
+    enum = ticker.cast(pl.Enum(names), strict=False).to_physical()
+    return enum.cast(pl.Int32).fill_null(other).to_numpy()
 
 
 def _scatter(returns: pl.DataFrame, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(matrix, axis_days, has_prices): the returns of `names` as a (ticker code x trading day) matrix with NaN
-    where absent, the int32 day numbers of its columns, and which codes have any return. Duplicates raise."""
-    frame = returns.select(
-        # tickers outside `names` become null (non-strict cast), then are dropped
-        pl.col("ticker").cast(pl.String).cast(pl.Enum(names), strict=False).to_physical().alias("code"),
-        pl.col("date").cast(pl.Date).cast(pl.Int32).alias("day"),
-        pl.col("ret").cast(pl.Float64),
-    ).filter(pl.col("code").is_not_null() & pl.col("ret").is_not_null() & pl.col("ret").is_not_nan())
-    code, day, ret = frame["code"].to_numpy(), frame["day"].to_numpy(), frame["ret"].to_numpy()
-    if day.size == 0:
-        return np.full((len(names), 0), np.nan), np.zeros(0, np.int32), np.zeros(len(names), dtype=bool)
-    first = int(day.min())
-    present = np.bincount(day - first) > 0
+    where absent, the int32 day numbers of its columns, and which codes have any return. Duplicates raise.
+
+    Two passes over slices of the input (the days with a return, then the values), so the working memory is the
+    matrix, one int32 code a row and a slice, never a converted copy of the whole frame."""
+    n = len(names)
+    codes = _ticker_codes(returns["ticker"], names)
+    days = returns["date"].cast(pl.Date).cast(pl.Int32)
+    rets = returns["ret"].cast(pl.Float64)
+    bounds = range(0, returns.height, _SLICE_ROWS)
+
+    def piece(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ret = rets.slice(start, _SLICE_ROWS).to_numpy()  # nulls become NaN
+        code = codes[start : start + ret.size]
+        day = days.slice(start, _SLICE_ROWS).to_numpy() - first
+        keep = (code < n) & ~np.isnan(ret)
+        return (code, day, ret) if keep.all() else (code[keep], day[keep], ret[keep])
+
+    if days.null_count() == days.len():
+        return np.full((n, 0), np.nan), np.zeros(0, np.int32), np.zeros(n, dtype=bool)
+    first, last = int(typing.cast(int, days.min())), int(typing.cast(int, days.max()))
+    span = last - first + 1
+    present = np.zeros(span, dtype=np.int64)
+    priced = np.zeros(n, dtype=np.int64)
+    for start in bounds:
+        code, day, _ = piece(start)
+        present += np.bincount(day, minlength=span)
+        priced += np.bincount(code, minlength=n)
     axis_days = (np.flatnonzero(present) + first).astype(np.int32)
-    matrix = np.full((len(names), axis_days.size), np.nan)
-    matrix[code, (np.cumsum(present) - 1)[day - first]] = ret
-    if np.count_nonzero(~np.isnan(matrix)) != ret.size:
-        dupes = frame.filter(pl.struct("code", "day").is_duplicated()).head(3)
-        rows = [(names[c], str(np.datetime64(int(d), "D"))) for c, d in dupes.select("code", "day").rows()]
-        raise ValueError(f"returns repeats ['ticker', 'date']: {rows}")
-    return matrix, axis_days, np.bincount(code, minlength=len(names)) > 0
+    column_of = np.cumsum(present > 0) - 1
+    matrix = np.full((n, axis_days.size), np.nan)
+    for start in bounds:
+        code, day, ret = piece(start)
+        cell = code * np.int64(axis_days.size)
+        cell += column_of[day]
+        matrix.reshape(-1)[cell] = ret
+    if np.count_nonzero(~np.isnan(matrix)) != priced.sum():
+        valid = returns.filter(pl.col("ret").is_not_null() & pl.col("ret").is_not_nan())
+        dupes = valid.filter(
+            pl.col("ticker").cast(pl.String).is_in(names) & pl.struct("ticker", "date").is_duplicated()
+        )
+        found = [(str(t), str(d)) for t, d in dupes.select("ticker", "date").head(3).rows()]
+        raise ValueError(f"returns repeats ['ticker', 'date']: {found}")
+    return matrix, axis_days, priced > 0
 
 
 def run_dense_study(
@@ -819,10 +824,25 @@ def run_dense_study(
             compute(task)
     del compute, matrix  # the largest array so far; the output frames come next
 
-    skips = _skips(ev, studied, days, has_prices, code_of, out, names, config)
-    fitted = np.nonzero(out.fitted.T)  # (event, ticker) order
-    e, c = fitted
-    fits = (
+    # The largest frame on a second thread while this one makes the others (numpy and polars free the GIL).
+    with ThreadPoolExecutor(1) as pool:
+        abnormal_returns = pool.submit(_abnormal_returns, out, names, ar_lo)
+        result = EventStudyResult(
+            abnormal_returns=pl.DataFrame(),
+            event_impact=_event_impact(out, names, windows),
+            skips=_skips(ev, studied, days, has_prices, code_of, out, names, config),
+            warnings=_warnings(out, names, windows, config),
+            fits=_fits(out, names),
+        )
+        group_impact = _group_impact(out, group, names, windows, lo)
+        result.abnormal_returns = abnormal_returns.result()
+    return DenseStudy(result=result, group_impact=group_impact)
+
+
+def _fits(out: _Arrays, names: _Names) -> pl.DataFrame:
+    """EventStudyResult.fits (the market-model estimation sums of the fitted pairs) in (event, ticker) order."""
+    e, c = np.nonzero(out.fitted.T)
+    return (
         pl.DataFrame(
             {
                 "event_id": names.events.gather(e),
@@ -836,14 +856,6 @@ def run_dense_study(
         .with_columns(pl.col(pl.Float64).fill_nan(None))
         .select([pl.col(k).cast(t) for k, t in FITS_SCHEMA.items()])
     )
-    result = EventStudyResult(
-        abnormal_returns=_abnormal_returns(out, names, ar_lo),
-        event_impact=_event_impact(out, names, windows),
-        skips=skips,
-        warnings=_warnings(out, names, windows, ar_lo, ar_hi),
-        fits=fits,
-    )
-    return DenseStudy(result=result, group_impact=_group_impact(out, group, names, windows, lo))
 
 
 def _skips(
@@ -856,64 +868,11 @@ def _skips(
     names: _Names,
     config: EventStudyConfig,
 ) -> pl.DataFrame:
-    """marts.event_skips rows, first match wins, exactly as transforms.event_study (pair-level frames only)."""
-    (est_lo, est_hi), (ar_lo, ar_hi) = config.estimation_window, config.ar_window
-    skips = [pl.DataFrame(schema=SKIPS_SCHEMA)]
-    pairs = ev.join(studied, how="cross")
-    dead = (
-        ev.join(days, on="event_id")
-        .group_by("event_id")
-        .agg(
-            pl.col("day0").is_null().all().alias("dead"),
-            pl.format("{} {}", pl.col("benchmark"), pl.col("last_date")).sort().str.join(", ").alias("last"),
-            pl.col("event_date").first(),
-        )
-        .filter(pl.col("dead"))
-    )
-    skips.append(
-        _skip(
-            dead.with_columns(pl.lit(EVENT_WIDE).alias("ticker")),
-            "no_trading_day_after_event",
-            pl.format("event date {} is after the last benchmark trading day ({})", "event_date", "last"),
-        )
-    )
-    pairs = pairs.join(dead, on="event_id", how="anti")
-    no_bench = pairs.join(days.select("benchmark").unique(), on="benchmark", how="anti")
-    skips.append(_skip(no_bench, "no_benchmark", pl.format("no returns for benchmark {}", "benchmark")))
-    pairs = pairs.join(no_bench, on=["event_id", "ticker"], how="anti").join(days, on=["event_id", "benchmark"])
-    skips.append(
-        _skip(
-            pairs.filter(pl.col("day0").is_null()),
-            "no_trading_day_after_event",
-            pl.format("event date {} is after the last {} trading day ({})", "event_date", "benchmark", "last_date"),
-        )
-    )
-    pairs = pairs.filter(pl.col("day0").is_not_null())
+    """marts.event_skips rows: the rules of transforms.event_study (pair_skips, estimation_skips) on the arrays."""
     priced = pl.DataFrame({"ticker": [t for t, c in code_of.items() if has_prices[c]]}, schema={"ticker": pl.String})
-    no_prices = pairs.join(priced, on="ticker", how="anti")
-    skips.append(_skip(no_prices, "no_prices", pl.format("no prices loaded for {}", "ticker")))
+    before, _ = pair_skips(ev, studied, days.join(ev, on="event_id"), priced)
     c, e = np.nonzero(out.computed & (out.n < config.min_estimation_days))
     too_few = pl.DataFrame({"event_id": names.events.gather(e), "ticker": names.tickers.gather(c), "n": out.n[c, e]})
-    skips.append(
-        _skip(
-            too_few,
-            "too_few_estimation_days",
-            pl.format(
-                "{} days with both returns in the estimation window [{}, {}]; at least {} needed",
-                "n",
-                pl.lit(est_lo),
-                pl.lit(est_hi),
-                pl.lit(config.min_estimation_days),
-            ),
-        )
-    )
     c, e = np.nonzero(out.computed & (out.n >= config.min_estimation_days) & ~out.with_data)
     no_window = pl.DataFrame({"event_id": names.events.gather(e), "ticker": names.tickers.gather(c)})
-    skips.append(
-        _skip(
-            no_window,
-            "no_event_window_data",
-            pl.format("no {} returns in the event window [{}, {}]", "ticker", pl.lit(ar_lo), pl.lit(ar_hi)),
-        )
-    )
-    return pl.concat(skips).sort("event_id", "ticker")
+    return pl.concat([before, estimation_skips(too_few, no_window, config)]).sort("event_id", "ticker")

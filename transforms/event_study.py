@@ -253,6 +253,77 @@ def _skip(frame: pl.DataFrame, code: str, reason: pl.Expr) -> pl.DataFrame:
     )
 
 
+def pair_skips(
+    events: pl.DataFrame, studied: pl.DataFrame, days: pl.DataFrame, priced: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The skip rules every engine applies before estimating (first match wins), from one place.
+
+    `events`: event_id, event_date; `studied`: ticker, group, benchmark; `days`: one row per event and benchmark
+    with returns (event_id, event_date, benchmark, day0 (null when the benchmark has no trading day on or after the
+    event), last_date, any further columns); `priced`: a `ticker` column of the tickers with returns.
+    Rules: `no_trading_day_after_event` with ticker '*' when no benchmark has a day 0 for the event;
+    `no_benchmark` (the benchmark has no returns); `no_trading_day_after_event` for the pair's own benchmark;
+    `no_prices` (the ticker has no returns). Returns (those skips, the remaining event x ticker pairs joined with
+    their benchmark's `days` row)."""
+    pairs = events.join(studied, how="cross")
+    skips = [pl.DataFrame(schema=SKIPS_SCHEMA)]
+    # The whole event: no benchmark in use trades on or after it (typically an event after the last price).
+    dead = (
+        days.group_by("event_id")
+        .agg(
+            pl.col("day0").is_null().all().alias("dead"),
+            pl.format("{} {}", pl.col("benchmark"), pl.col("last_date")).sort().str.join(", ").alias("last"),
+            pl.col("event_date").first(),
+        )
+        .filter(pl.col("dead"))
+    )
+    skips.append(
+        _skip(
+            dead.with_columns(pl.lit(EVENT_WIDE).alias("ticker")),
+            "no_trading_day_after_event",
+            pl.format("event date {} is after the last benchmark trading day ({})", "event_date", "last"),
+        )
+    )
+    pairs = pairs.join(dead, on="event_id", how="anti")
+    no_bench = pairs.join(days.select("benchmark").unique(), on="benchmark", how="anti")
+    skips.append(_skip(no_bench, "no_benchmark", pl.format("no returns for benchmark {}", "benchmark")))
+    pairs = pairs.join(no_bench, on=_PAIR, how="anti").join(days.drop("event_date"), on=["event_id", "benchmark"])
+    skips.append(
+        _skip(
+            pairs.filter(pl.col("day0").is_null()),
+            "no_trading_day_after_event",
+            pl.format("event date {} is after the last {} trading day ({})", "event_date", "benchmark", "last_date"),
+        )
+    )
+    pairs = pairs.filter(pl.col("day0").is_not_null())
+    no_prices = pairs.join(priced.select(pl.col("ticker").cast(pl.String)), on="ticker", how="anti")
+    skips.append(_skip(no_prices, "no_prices", pl.format("no prices loaded for {}", "ticker")))
+    return pl.concat(skips), pairs.join(no_prices, on=_PAIR, how="anti")
+
+
+def estimation_skips(too_few: pl.DataFrame, no_window: pl.DataFrame, config: EventStudyConfig) -> pl.DataFrame:
+    """The skip rules after the estimation sums, from one place: `too_few_estimation_days` (pairs of `too_few`:
+    event_id, ticker, n below config.min_estimation_days) and `no_event_window_data` (pairs of `no_window`)."""
+    (est_lo, est_hi), (ar_lo, ar_hi) = config.estimation_window, config.ar_window
+    few = _skip(
+        too_few,
+        "too_few_estimation_days",
+        pl.format(
+            "{} days with both returns in the estimation window [{}, {}]; at least {} needed",
+            "n",
+            pl.lit(est_lo),
+            pl.lit(est_hi),
+            pl.lit(config.min_estimation_days),
+        ),
+    )
+    window = _skip(
+        no_window,
+        "no_event_window_data",
+        pl.format("no {} returns in the event window [{}, {}]", "ticker", pl.lit(ar_lo), pl.lit(ar_hi)),
+    )
+    return pl.concat([few, window])
+
+
 def benchmark_calendars(returns: pl.DataFrame, benchmarks: list[str]) -> pl.DataFrame:
     """`benchmark, date, benchmark_ret, idx`: each benchmark's trading days numbered 0, 1, 2, ... by date."""
     return (
@@ -307,47 +378,7 @@ def build_panel(
     )
     calendars = benchmark_calendars(returns, studied["benchmark"].unique().sort().to_list())
     days = event_days(events, calendars)
-    pairs = events.join(studied, how="cross")
-    skips: list[pl.DataFrame] = []
-
-    # The whole event: no benchmark in use trades on or after it (typically an event after the last price).
-    dead = (
-        days.group_by("event_id")
-        .agg(
-            pl.col("day0").is_null().all().alias("dead"),
-            pl.format("{} {}", pl.col("benchmark"), pl.col("last_date")).sort().str.join(", ").alias("last"),
-            pl.col("event_date").first(),
-        )
-        .filter(pl.col("dead"))
-    )
-    skips.append(
-        _skip(
-            dead.with_columns(pl.lit(EVENT_WIDE).alias("ticker")),
-            "no_trading_day_after_event",
-            pl.format("event date {} is after the last benchmark trading day ({})", "event_date", "last"),
-        )
-    )
-    pairs = pairs.join(dead, on="event_id", how="anti")
-
-    no_bench = pairs.join(calendars.select("benchmark").unique(), on="benchmark", how="anti")
-    skips.append(_skip(no_bench, "no_benchmark", pl.format("no returns for benchmark {}", "benchmark")))
-    pairs = pairs.join(no_bench, on=_PAIR, how="anti")
-
-    day0s = days.select("event_id", "benchmark", "day0", "day0_idx", "last_date")
-    pairs = pairs.join(day0s, on=["event_id", "benchmark"])
-    no_day0 = pairs.filter(pl.col("day0").is_null())
-    skips.append(
-        _skip(
-            no_day0,
-            "no_trading_day_after_event",
-            pl.format("event date {} is after the last {} trading day ({})", "event_date", "benchmark", "last_date"),
-        )
-    )
-    pairs = pairs.filter(pl.col("day0").is_not_null())
-
-    no_prices = pairs.join(returns.select("ticker").unique(), on="ticker", how="anti")
-    skips.append(_skip(no_prices, "no_prices", pl.format("no prices loaded for {}", "ticker")))
-    pairs = pairs.join(no_prices, on=_PAIR, how="anti")
+    skips, pairs = pair_skips(events, studied, days, returns.select("ticker").unique())
 
     (est_lo, est_hi), (ar_lo, ar_hi) = config.estimation_window, config.ar_window
     lo, hi = min(est_lo, ar_lo), max(est_hi, ar_hi)
@@ -369,7 +400,7 @@ def build_panel(
     return StudyPanel(
         pairs=pairs.select([pl.col(c).cast(t) for c, t in PAIRS_SCHEMA.items()]).sort(_PAIR),
         panel=panel,
-        skips=pl.concat(skips),
+        skips=skips,
     )
 
 
@@ -558,12 +589,15 @@ def _window_stats(ar: pl.DataFrame, days: pl.DataFrame, fits: pl.DataFrame, conf
     )
 
 
-def _warnings(window: pl.DataFrame, days: pl.DataFrame, config: EventStudyConfig) -> pl.DataFrame:
-    """One warning per (event/ticker, code), as ops.warnings keys them; model-free (every model shares them)."""
+def window_warnings(gaps: pl.DataFrame, incomplete: pl.DataFrame, config: EventStudyConfig) -> pl.DataFrame:
+    """The event-window warnings every engine records, from one place: one per (event/ticker, code), as
+    ops.warnings keys them, model-free (every model shares them). `gaps`: event_id, ticker, rel_day, date of the
+    days in the AR window without a ticker return although the benchmark traded (event_window_gap);
+    `incomplete`: event_id, ticker, window_start, window_end, days, length of the CAR windows missing a day
+    (window_incomplete)."""
     subject = pl.format("{}/{}", "event_id", "ticker").alias("subject")
-    gaps = (
-        window.filter(pl.col("ret").is_null())
-        .group_by(_PAIR)
+    gap_rows = (
+        gaps.group_by(_PAIR)
         .agg(pl.format("{} ({})", "rel_day", "date").sort_by("rel_day").str.join(", ").alias("days"))
         .select(
             subject,
@@ -577,9 +611,8 @@ def _warnings(window: pl.DataFrame, days: pl.DataFrame, config: EventStudyConfig
             ).alias("message"),
         )
     )
-    incomplete = (
-        days.filter(~pl.col("complete"))
-        .group_by(_PAIR)
+    incomplete_rows = (
+        incomplete.group_by(_PAIR)
         .agg(
             pl.format("[{}, {}] has {} of {} days", "window_start", "window_end", "days", "length")
             .sort_by("window_start", "window_end")
@@ -592,7 +625,7 @@ def _warnings(window: pl.DataFrame, days: pl.DataFrame, config: EventStudyConfig
             pl.format("CAR window {}: its CAR statistics and raw_return are left null", "windows").alias("message"),
         )
     )
-    return pl.concat([gaps, incomplete]).select([pl.col(c).cast(t) for c, t in WARNINGS_SCHEMA.items()])
+    return pl.concat([gap_rows, incomplete_rows]).select([pl.col(c).cast(t) for c, t in WARNINGS_SCHEMA.items()])
 
 
 def run_event_study(
@@ -616,31 +649,12 @@ def run_event_study(
     pairs = prepared.pairs.join(fits.select(*_PAIR, "n", "n_missing"), on=list(_PAIR), how="left")
     pairs = pairs.with_columns(pl.col("n").fill_null(0))
     too_few = pairs.filter(pl.col("n") < config.min_estimation_days)
-    skips.append(
-        _skip(
-            too_few,
-            "too_few_estimation_days",
-            pl.format(
-                "{} days with both returns in the estimation window [{}, {}]; at least {} needed",
-                "n",
-                pl.lit(est_lo),
-                pl.lit(est_hi),
-                pl.lit(config.min_estimation_days),
-            ),
-        )
-    )
     fitted = pairs.filter(pl.col("n") >= config.min_estimation_days)
 
     window = prepared.panel.filter(pl.col("rel_day").is_between(ar_lo, ar_hi)).join(fitted, on=list(_PAIR), how="semi")
     with_data = window.filter(pl.col("ret").is_not_null()).select(_PAIR).unique()
     no_window = fitted.join(with_data, on=list(_PAIR), how="anti")
-    skips.append(
-        _skip(
-            no_window,
-            "no_event_window_data",
-            pl.format("no {} returns in the event window [{}, {}]", "ticker", pl.lit(ar_lo), pl.lit(ar_hi)),
-        )
-    )
+    skips.append(estimation_skips(too_few, no_window, config))
     fitted = fitted.join(with_data, on=list(_PAIR), how="semi")
     window = window.join(fitted, on=list(_PAIR), how="semi")
     fits = fits.join(fitted, on=list(_PAIR), how="semi")
@@ -671,7 +685,9 @@ def run_event_study(
         abnormal_returns=abnormal_returns.sort(*_PAIR_MODEL, "rel_day"),
         event_impact=event_impact.sort(*_PAIR_MODEL, "window_start", "window_end"),
         skips=pl.concat(skips).sort(_PAIR),
-        warnings=_warnings(window, days, config).sort("subject", "code"),
+        warnings=window_warnings(window.filter(pl.col("ret").is_null()), days.filter(~pl.col("complete")), config).sort(
+            "subject", "code"
+        ),
         estimation_ar=estimation_ar,  # already in (event_id, ticker, rel_day, model) order
         fits=fits.sort(_PAIR),
     )
