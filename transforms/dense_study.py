@@ -25,6 +25,8 @@ CAR windows and models (a handful) and over groups for the medians.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import threading
 import typing
@@ -58,6 +60,7 @@ _THREADS = max(1, min(4, os.cpu_count() or 1))
 # Tickers x models x days of one Kolari-Pynnönen matrix product: OpenBLAS runs products under 2^18 multiply-adds
 # on the calling thread, and its own threads thrash against ours on a busy 2-core machine.
 _KP_SLICE_CELLS = 200_000
+_CONCURRENT_ROWS = 3_000_000  # abnormal_returns rows up to which it is built alongside the other frames
 
 _SUMS = ("sum_x", "sum_y", "sum_xx", "sum_xy", "sum_yy", "x_mean", "y_mean", "s_xx", "s_xy", "s_yy")
 
@@ -91,16 +94,25 @@ def _centred_ranks(keys: np.ndarray, count: np.ndarray, out: np.ndarray) -> None
     days) into `out`. One argsort per row; ranks are computed in sorted order and scattered back once."""
     rows, width = keys.shape
     order = np.argsort(keys, axis=-1)  # +inf (absent) sorts last; argsort is ~3x faster on inf than on NaN
+    order += np.arange(0, rows * width, width)[:, None]  # flat positions
     flat = order.reshape(-1)
-    flat += np.repeat(np.arange(0, rows * width, width), width)
-    del order
     ordered = keys.reshape(-1).take(flat).reshape(rows, width)
-    with np.errstate(invalid="ignore"):
-        tied_rows = np.flatnonzero((np.diff(ordered, axis=-1) == 0).any(axis=-1))  # inf - inf is NaN: no tie
-    scale = 1.0 / (count.astype(np.float64) + 1.0)
-    u_sorted = np.arange(1.0, width + 1.0) * scale[:, None]
-    u_sorted -= 0.5
-    u_sorted[np.arange(width) >= count[:, None]] = 0.0
+    equal = ordered[:, 1:] == ordered[:, :-1]  # ties, and absent days after the first (inf == inf)
+    candidates = np.flatnonzero(equal.any(axis=-1))
+    del equal
+    if candidates.size:  # keep the rows with two equal values among their present days
+        inside = np.arange(1, width) < count[candidates, None]
+        tied_rows = candidates[(ordered[candidates, 1:] == ordered[candidates, :-1]).any(axis=-1, where=inside)]
+    else:
+        tied_rows = candidates
+    full = count == width  # every day present: U in sorted order is one row shared by all such rows
+    u_sorted = np.empty((rows, width))
+    u_sorted[full] = np.arange(1.0, width + 1.0) / (width + 1.0) - 0.5
+    partial = np.flatnonzero(~full)
+    if partial.size:
+        scaled = np.arange(1.0, width + 1.0) / (count[partial, None] + 1.0) - 0.5
+        scaled[np.arange(width) >= count[partial, None]] = 0.0
+        u_sorted[partial] = scaled
     if tied_rows.size:  # rare with real-valued returns: average the ranks within each run of equal values
         sub = ordered[tied_rows]
         finite = sub != np.inf
@@ -455,7 +467,8 @@ def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int) -> pl.DataFrame:
         "ret": pl.Series("ret", rows(ret)),
         "benchmark_ret": pl.Series("benchmark_ret", rows(x)),
     }
-    dense = out.alpha.transpose(2, 0, 1)[..., None] + out.beta.transpose(2, 0, 1)[..., None] * x  # (E, C, M, A)
+    dense = np.multiply(out.beta.transpose(2, 0, 1)[..., None], x)  # (E, C, M, A): the one dense array
+    dense += out.alpha.transpose(2, 0, 1)[..., None]  # expected = alpha + beta x, as the long pipeline
     columns["expected_ret"] = pl.Series("expected_ret", rows(dense))
     np.subtract(ret, dense, out=dense)
     columns["abnormal_ret"] = pl.Series("abnormal_ret", rows(dense))
@@ -464,8 +477,10 @@ def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int) -> pl.DataFrame:
     np.cumsum(dense, axis=-1, out=dense)
     gap_seen = np.cumsum(out.ar_exists & np.isnan(out.ar_ret), axis=-1) > 0
     np.copyto(dense, np.nan, where=gap_seen.transpose(1, 0, 2)[:, :, None, :])
-    columns["car"] = _float("car", rows(dense))
+    car = rows(dense)
     del dense
+    columns["car"] = _float("car", car)
+    del car
     return pl.DataFrame([columns[k] for k in ABNORMAL_RETURNS_SCHEMA])
 
 
@@ -648,6 +663,14 @@ def _warnings(out: _Arrays, names: _Names, windows: list[tuple[int, int]], confi
 _SLICE_ROWS = 1 << 20  # input rows converted to numpy at a time (bounds the scatter's working memory)
 
 
+def _release_freed_memory() -> None:
+    """Hand the memory freed by the chunks back to the system before the output frames are built (glibc keeps
+    freed blocks under its adaptive mmap threshold, up to 32 MB each, in the heap, where they would count
+    towards the peak a second time). A no-op where there is no glibc."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def _ticker_codes(ticker: pl.Series, names: list[str]) -> np.ndarray:
     """int32 position of each row's ticker in `names` (len(names) for any other ticker or null), without a
     string per row: inputs sorted by ticker come in runs (one lookup per run); Categorical/Enum inputs map their
@@ -823,10 +846,13 @@ def run_dense_study(
         for task in tasks:
             compute(task)
     del compute, matrix  # the largest array so far; the output frames come next
+    _release_freed_memory()
 
-    # The largest frame on a second thread while this one makes the others (numpy and polars free the GIL).
+    # The largest frame on a second thread while this one makes the others (numpy and polars free the GIL),
+    # unless it is large enough for the working memory of both to matter more than the time.
+    concurrent = _THREADS > 1 and np.count_nonzero(out.fitted) * len(models) * (ar_hi - ar_lo + 1) < _CONCURRENT_ROWS
     with ThreadPoolExecutor(1) as pool:
-        abnormal_returns = pool.submit(_abnormal_returns, out, names, ar_lo)
+        abnormal_returns = pool.submit(_abnormal_returns, out, names, ar_lo) if concurrent else None
         result = EventStudyResult(
             abnormal_returns=pl.DataFrame(),
             event_impact=_event_impact(out, names, windows),
@@ -835,7 +861,9 @@ def run_dense_study(
             fits=_fits(out, names),
         )
         group_impact = _group_impact(out, group, names, windows, lo)
-        result.abnormal_returns = abnormal_returns.result()
+        result.abnormal_returns = (
+            abnormal_returns.result() if abnormal_returns else _abnormal_returns(out, names, ar_lo)
+        )
     return DenseStudy(result=result, group_impact=group_impact)
 
 
