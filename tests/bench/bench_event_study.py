@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -51,6 +53,15 @@ DAYS_PER_YEAR = 252
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux /proc/self/statm; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+    except OSError:
+        return 0.0
 
 
 def simulated_inputs(
@@ -123,9 +134,14 @@ def compute(
     return result.event_impact.height, groups.height, sum(f.estimated_size() for f in marts) / 2**20
 
 
-def run_case(n_tickers: int, years: int, n_events: int, repeats: int, engine: str = "dense") -> dict[str, float | int]:
+def run_case(n_tickers: int, years: int, n_events: int, repeats: int, engine: str = "dense") -> dict[str, Any]:
+    start_mb = rss_mb()
     returns, events, universe = simulated_inputs(n_tickers, years, n_events)
+    gc.collect()
     input_mb = returns.estimated_size() / 2**20
+    # polars' estimate counts a String column's shared buffers, not its 16-byte views: the resident growth is
+    # the honest size (an upper bound: it includes what the simulation freed but the allocator kept).
+    input_rss_mb = rss_mb() - start_mb
     before_mb = peak_rss_mb()
     times = []
     rows: tuple[int, int, float] = (0, 0, 0.0)
@@ -140,6 +156,7 @@ def run_case(n_tickers: int, years: int, n_events: int, repeats: int, engine: st
         "events": n_events,
         "return_rows": returns.height,
         "input_mb": round(input_mb, 1),
+        "input_rss_mb": round(input_rss_mb, 1),
         "seconds_best": round(min(times), 3),
         "seconds_median": round(float(np.median(times)), 3),
         "peak_mb_before": round(before_mb, 1),
@@ -151,7 +168,7 @@ def run_case(n_tickers: int, years: int, n_events: int, repeats: int, engine: st
     }
 
 
-def _in_subprocess(n_tickers: int, years: int, n_events: int, repeats: int, engine: str) -> dict[str, float | int]:
+def _in_subprocess(n_tickers: int, years: int, n_events: int, repeats: int, engine: str) -> dict[str, Any]:
     """Each case in its own process, so the printed peak memory is that case's alone."""
     out = subprocess.run(
         [
@@ -168,13 +185,13 @@ def _in_subprocess(n_tickers: int, years: int, n_events: int, repeats: int, engi
         capture_output=True,
         text=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _print(label: str, r: dict[str, float | int], target: str = "") -> None:
+def _print(label: str, r: dict[str, Any], target: str = "") -> None:
     print(
         f"{label} ({r['engine']}): {r['tickers']} tickers x {r['years']} years x {r['events']} events "
-        f"({r['return_rows']:,} return rows, input {r['input_mb']} MB): "
+        f"({r['return_rows']:,} return rows, input {r['input_mb']} MB estimated, {r['input_rss_mb']} MB resident): "
         f"{r['seconds_best']} s best / {r['seconds_median']} s median "
         f"({r['us_per_ticker_event']} us per ticker-event, all {len(MODELS)} models + all group tests); "
         f"peak memory {r['peak_mb']} MB (before computing: {r['peak_mb_before']} MB; the mart frames made: "
