@@ -350,17 +350,19 @@ def _compute_chunk(
     present = has & rank_day & fitted[:, :, None]
     count = np.count_nonzero(present, axis=-1).reshape(-1)
     u_count = block.group_sums(present.astype(np.float64))  # (G, E, R)
-    absent = ~present
+    y_ranked = np.where(present, y, np.inf)  # absent days rank last (+inf) whatever the model
     del present
+    x_finite = np.where(exists, x, 0.0)[None]
+    absent_est = (est.stop - est.start) - nf  # +inf estimation days of a fitted pair
     u_sums = []
     n_a = ar_hi - ar_lo + 1
     ar_window = np.empty((n_t, n_m, n_e, n_a))
     for m in range(n_m):
-        ar = y - (alpha[:, m, :, None] + beta[:, m, :, None] * x[None])  # (T, E, R), NaN without a return
-        ar_window[:, m] = ar[:, :, arw]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out.share_pos[tk[:, None], m, ev[None, :]] = np.count_nonzero(ar[:, :, est] > 0, axis=-1) / nf
-        np.copyto(ar, np.inf, where=absent)
+        a_m, b_m = alpha[:, m, :, None], beta[:, m, :, None]
+        ar_window[:, m] = y[:, :, arw] - (a_m + b_m * x[None, :, arw])  # NaN without a return
+        ar = y_ranked - (a_m + b_m * x_finite)  # (T, E, R): the abnormal returns, +inf on absent days
+        with np.errstate(invalid="ignore", divide="ignore"):  # share of positive estimation ARs (fitted pairs)
+            out.share_pos[tk[:, None], m, ev[None, :]] = (np.count_nonzero(ar[:, :, est] > 0, -1) - absent_est) / nf
         u = np.empty_like(ar)
         _centred_ranks(ar.reshape(-1, rel.size), count, u.reshape(-1, rel.size))
         del ar
