@@ -65,11 +65,12 @@ def drop_key_index(con: duckdb.DuckDBPyConnection, qualified_name: str) -> None:
     Runs inside the migration's transaction: the old table is renamed aside, the registry's DDL (now without
     the constraint, `index_key=False`) creates the new one, the rows are copied and the old table dropped; the
     comments are rewritten from the registry when the migration commits. A table already without the
-    constraint (a warehouse created after the registry change) is left alone.
+    constraint (a warehouse created after the registry change), or one the registry still indexes, is left
+    alone.
     """
     tbl = table(qualified_name)
-    if tbl.index_key:
-        raise ValueError(f"{qualified_name} is registered with index_key=True: nothing to drop")
+    if tbl.index_key:  # the registry wants the index after all: the stored table already matches it
+        return
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [tbl.schema, tbl.name]
     ).fetchall()[0][0]

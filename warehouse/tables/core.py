@@ -4,8 +4,9 @@
 (migration 6 rebuilt the table without it): every frame is checked for duplicate keys before it is written,
 rows of a ticker outside its stored date range are plain INSERTs (no stored key can match them) and the rest
 go through a keyed MERGE, all in one transaction under the run lock, so the loader is the only path in. The
-ART index DuckDB keeps for a PRIMARY KEY cost more than half of a 15.6 M-row history load. The data-quality
-check `duplicate_keys` verifies the key on every run.
+ART index DuckDB maintains for a PRIMARY KEY made chunked history loads about 2.5 times slower (5.2 M rows in
+chunks of 520 k: 5.9 s against 2.4 s of keyed MERGEs on this 2-core machine). The data-quality check
+`duplicate_keys` verifies the key on every run.
 """
 
 from __future__ import annotations
