@@ -539,6 +539,18 @@ def _event_impact(out: _Arrays, names: _Names, windows: list[tuple[int, int]]) -
     return pl.DataFrame([columns[k] for k in EVENT_IMPACT_SCHEMA])
 
 
+def _nan_median(values: np.ndarray) -> np.ndarray:
+    """np.nanmedian over axis 0 (NaN where a column has no value), by one sort: NaN sorts last."""
+    if values.shape[0] == 0:
+        return np.full(values.shape[1:], np.nan)
+    ordered = np.sort(values, axis=0)
+    count = np.count_nonzero(~np.isnan(values), axis=0)
+    low = np.take_along_axis(ordered, np.maximum(count - 1, 0)[None] // 2, axis=0)[0]
+    high = np.take_along_axis(ordered, np.minimum(count // 2, values.shape[0] - 1)[None], axis=0)[0]
+    with np.errstate(invalid="ignore"):
+        return np.where(count > 0, (low + high) / 2, np.nan)
+
+
 def _group_impact(
     out: _Arrays, group: _GroupSums, names: _Names, windows: list[tuple[int, int]], rel_lo: int
 ) -> pl.DataFrame:
@@ -562,7 +574,7 @@ def _group_impact(
                 {
                     "n": n,
                     "caar": np.nanmean(gc, axis=0),
-                    "median_car": np.nanmedian(gc, axis=0),
+                    "median_car": _nan_median(gc),
                     "share_negative": (gc < 0).sum(axis=0) / n,
                     "sd_car": np.nanstd(gc, axis=0, ddof=1),
                     "sum_scar": np.nansum(gs, axis=0),
@@ -850,22 +862,25 @@ def run_dense_study(
     del compute, matrix  # the largest array so far; the output frames come next
     _release_freed_memory()
 
-    # The largest frame on a second thread while this one makes the others (numpy and polars free the GIL),
-    # unless it is large enough for the working memory of both to matter more than the time.
+    # Two halves of the frames at once (numpy and polars free the GIL): abnormal_returns (the largest), skips and
+    # warnings on a second thread, the rest here; one after the other when abnormal_returns is large enough for
+    # the working memory of both to matter more than the time.
+    def second() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        return (
+            _abnormal_returns(out, names, ar_lo),
+            _skips(ev, studied, days, has_prices, code_of, out, names, config),
+            _warnings(out, names, windows, config),
+        )
+
     concurrent = _THREADS > 1 and np.count_nonzero(out.fitted) * len(models) * (ar_hi - ar_lo + 1) < _CONCURRENT_ROWS
     with ThreadPoolExecutor(1) as pool:
-        abnormal_returns = pool.submit(_abnormal_returns, out, names, ar_lo) if concurrent else None
-        result = EventStudyResult(
-            abnormal_returns=pl.DataFrame(),
-            event_impact=_event_impact(out, names, windows),
-            skips=_skips(ev, studied, days, has_prices, code_of, out, names, config),
-            warnings=_warnings(out, names, windows, config),
-            fits=_fits(out, names),
-        )
+        later = pool.submit(second) if concurrent else None
+        event_impact, fits = _event_impact(out, names, windows), _fits(out, names)
         group_impact = _group_impact(out, group, names, windows, lo)
-        result.abnormal_returns = (
-            abnormal_returns.result() if abnormal_returns else _abnormal_returns(out, names, ar_lo)
-        )
+        abnormal_returns, skips, warns = later.result() if later else second()
+    result = EventStudyResult(
+        abnormal_returns=abnormal_returns, event_impact=event_impact, skips=skips, warnings=warns, fits=fits
+    )
     return DenseStudy(result=result, group_impact=group_impact)
 
 
