@@ -64,7 +64,7 @@ PRICES_DAILY = register(
         description=(
             "Daily prices per ticker and exchange trading date. adj_close is adjusted for splits and "
             "dividends and drives all returns; where a source gives only one close it is stored in both "
-            "close and adj_close."
+            "close and adj_close. Key (ticker, date), enforced by the loader rather than a DuckDB index."
         ),
         primary_key=("ticker", "date"),
         index_key=False,  # enforced by the loader since migration 6 (see the module docstring)
