@@ -885,6 +885,8 @@ def run_dense_study(
         later = pool.submit(second) if concurrent else None
         event_impact, fits = _event_impact(out, names, windows), _fits(out, names)
         group_impact = _group_impact(out, group, names, windows, lo)
+        if later is None:
+            _release_freed_memory()  # what the frames above freed, before the largest frame is built
         abnormal_returns, skips, warns = later.result() if later else second()
     result = EventStudyResult(
         abnormal_returns=abnormal_returns, event_impact=event_impact, skips=skips, warnings=warns, fits=fits
