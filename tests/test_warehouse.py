@@ -199,3 +199,27 @@ def test_resolve_path_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JEVONS_WAREHOUSE", "/tmp/x.duckdb")
     assert resolve_path(None) == Path("/tmp/x.duckdb")
     assert resolve_path("/tmp/y.duckdb") == Path("/tmp/y.duckdb")
+
+
+def test_a_description_edited_in_code_reaches_an_existing_warehouse(tmp_path: Path) -> None:
+    """Comments follow the registry without a migration: the next writer rewrites a stale one, and only then."""
+    wh = tmp_path / "w.duckdb"
+    with staged_writer(wh):
+        pass
+    c = duckdb.connect(str(wh))
+    c.execute("COMMENT ON TABLE core.prices_daily IS 'an old text'")
+    c.execute('COMMENT ON COLUMN core.universe."group" IS \'an old column text\'')
+    from warehouse.migrations import stale_comments
+
+    assert stale_comments(c)
+    c.close()
+    with staged_writer(wh):
+        pass
+    c = duckdb.connect(str(wh), read_only=True)
+    comment = c.sql("SELECT comment FROM duckdb_tables() WHERE table_name = 'prices_daily'").fetchall()[0][0]
+    column = c.sql(
+        "SELECT comment FROM duckdb_columns() WHERE table_name = 'universe' AND column_name = 'group'"
+    ).fetchall()[0][0]
+    assert comment == PRICES_DAILY.description and column == UNIVERSE.column("group").comment()
+    assert not stale_comments(c)
+    c.close()

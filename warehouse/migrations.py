@@ -134,7 +134,33 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
             con.rollback()
             raise
         applied.append(migration.version)
+    if not applied and stale_comments(con):  # a description edited in code since the last migration
+        con.begin()
+        try:
+            write_comments(con)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
     return applied
+
+
+def stale_comments(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any table or column comment in the warehouse differs from the registry's text."""
+    rows = con.sql("SELECT schema_name, table_name, comment FROM duckdb_tables()").fetchall()
+    tables = {(r[0], r[1]): r[2] for r in rows}
+    columns = {
+        (r[0], r[1], r[2]): r[3]
+        for r in con.sql("SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()").fetchall()
+    }
+    for tbl in all_tables():
+        if (tbl.schema, tbl.name) not in tables:
+            continue
+        if tables[(tbl.schema, tbl.name)] != tbl.description:
+            return True
+        if any(columns.get((tbl.schema, tbl.name, col.name)) != col.comment() for col in tbl.columns):
+            return True
+    return False
 
 
 def _quote(text: str) -> str:
