@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special
 
 from transforms.dense_pvalues import two_sided_t_p
 from transforms.event_study import (
@@ -93,7 +93,7 @@ def _require(frame: pl.DataFrame, what: str, columns: tuple[str, ...], key: tupl
 
 def _normal_p(z: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return np.asarray(2.0 * stats.norm.sf(np.abs(z)), dtype=np.float64)
+        return np.asarray(2.0 * special.ndtr(-np.abs(z)), dtype=np.float64)
 
 
 def _centred_ranks(keys: np.ndarray, count: np.ndarray, out: np.ndarray) -> None:

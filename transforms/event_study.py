@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special
 
 MODEL_MARKET = "market"
 MODEL_MARKET_ADJUSTED = "market_adjusted"
@@ -513,7 +513,7 @@ def two_sided_t_p(t: pl.Series, dof: pl.Series) -> pl.Series:
     t_np = t.cast(pl.Float64).to_numpy()
     dof_np = dof.cast(pl.Float64).to_numpy()
     with np.errstate(invalid="ignore"):
-        p = 2.0 * stats.t.sf(np.abs(t_np), dof_np)
+        p = 2.0 * special.stdtr(dof_np, -np.abs(t_np))
     return pl.Series(t.name, p, dtype=pl.Float64).fill_nan(None)
 
 

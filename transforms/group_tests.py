@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special
 
 from transforms.event_study import MODEL_MARKET, two_sided_t_p
 
@@ -62,7 +62,7 @@ GROUP_KEY = ["event_id", "group", "model"]
 def _normal_p(z: pl.Series) -> pl.Series:
     values = z.cast(pl.Float64).to_numpy()
     with np.errstate(invalid="ignore"):
-        p = 2.0 * stats.norm.sf(np.abs(values))
+        p = 2.0 * special.ndtr(-np.abs(values))
     return pl.Series(z.name, p, dtype=pl.Float64).fill_nan(None)
 
 
