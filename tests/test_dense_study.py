@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from simulate import events_frame, simulate_market, universe_for
 
+from transforms import dense_study
 from transforms.dense_study import run_dense_study
 from transforms.event_study import MODELS, EventStudyConfig, run_event_study
 from transforms.group_tests import group_tests
@@ -90,8 +91,18 @@ def assert_frames_match(expected: pl.DataFrame, actual: pl.DataFrame, what: str,
             assert left.equals(right), (what, name)
 
 
+@pytest.fixture(params=["concurrent", "memory first"])
+def frames_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways the output frames are built: on two threads (small studies), or one after the other with
+    abnormal_returns last, built one event at a time after the arrays it does not read are freed (large ones)."""
+    if request.param == "memory first":
+        monkeypatch.setattr(dense_study, "_CONCURRENT_ROWS", 0)
+        monkeypatch.setattr(dense_study, "_AR_CHUNK_CELLS", 1)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("name", list(CONFIGS))
-def test_every_output_equals_the_long_pipeline(name: str) -> None:
+def test_every_output_equals_the_long_pipeline(name: str, frames_path: str) -> None:
     returns, events, universe = _market()
     config = CONFIGS[name]
     long = run_event_study(returns, events, universe, config)
@@ -107,7 +118,7 @@ def test_every_output_equals_the_long_pipeline(name: str) -> None:
     assert dense.result.estimation_ar.is_empty()
 
 
-def test_chunking_row_order_and_a_categorical_ticker_column_change_nothing() -> None:
+def test_chunking_row_order_and_a_categorical_ticker_column_change_nothing(frames_path: str) -> None:
     returns, events, universe = _market()
     config = EventStudyConfig(models=MODELS)
     base = run_dense_study(returns, events, universe, config)
@@ -119,7 +130,9 @@ def test_chunking_row_order_and_a_categorical_ticker_column_change_nothing() -> 
         chunk_cells=1,  # one event per chunk
     )
     categorical = run_dense_study(returns.with_columns(pl.col("ticker").cast(pl.Categorical)), events, universe, config)
-    for other in (shuffled, categorical):
+    names = sorted(set(returns["ticker"].to_list()))
+    enum = run_dense_study(returns.with_columns(pl.col("ticker").cast(pl.Enum(names))), events, universe, config)
+    for other in (shuffled, categorical, enum):
         for frame in ("abnormal_returns", "event_impact", "skips", "warnings", "fits"):
             assert_frames_match(getattr(base.result, frame), getattr(other.result, frame), frame, tol=1e-13)
         assert_frames_match(base.group_impact, other.group_impact, "group_impact", tol=1e-12)

@@ -67,6 +67,7 @@ _THREADS = max(1, min(4, os.cpu_count() or 1))
 # Tickers x models x days of one Kolari-Pynnönen matrix product: OpenBLAS runs products under 2^18 multiply-adds
 # on the calling thread, and its own threads thrash against ours on a busy 2-core machine.
 _KP_SLICE_CELLS = 200_000
+_AR_CHUNK_CELLS = 1_000_000  # (event x ticker x model x AR day) cells per chunk of abnormal_returns (8 MB arrays)
 _CONCURRENT_ROWS = 3_000_000  # abnormal_returns rows up to which it is built alongside the other frames
 
 _SUMS = ("sum_x", "sum_y", "sum_xx", "sum_xy", "sum_yy", "x_mean", "y_mean", "s_xx", "s_xy", "s_yy")
@@ -147,6 +148,7 @@ class _Block:
     calendar: np.ndarray  # matrix columns of the benchmark's trading days
     x: np.ndarray  # benchmark returns on the calendar
     n_groups: int  # every group of the study, 'all' last
+    bench: int  # the benchmark's index (axis 0 of _Arrays.bench_*)
 
     def group_sums(self, values: np.ndarray) -> np.ndarray:
         """Sums over the block's tickers (axis 0 of `values`) per group, 'all' last: (groups, ...).
@@ -169,13 +171,27 @@ class _Block:
 
 
 class _Arrays:
-    """Every per-pair result, indexed [ticker code, (model,) event code, (window or AR day)]."""
+    """Every per-pair result, indexed [ticker code, (model,) event code, (window or AR day)]; what depends only on
+    the benchmark's calendar (its returns, trading days and dates in the AR window) is kept once per benchmark,
+    indexed [benchmark, event code, AR day] (the last benchmark row: none, for tickers without a block)."""
 
-    def __init__(self, codes: int, models: int, events: int, windows: int, ar_days: int) -> None:
+    # What _abnormal_returns reads: the rest can be released before it is built (`release`).
+    ABNORMAL_RETURNS_INPUTS = (
+        "fitted",
+        "alpha",
+        "beta",
+        "ar_ret",
+        "bench_code",
+        "bench_x",
+        "bench_exists",
+        "bench_date",
+    )
+
+    def __init__(self, codes: int, models: int, events: int, windows: int, ar_days: int, benchmarks: int) -> None:
         self.computed = np.zeros((codes, events), dtype=bool)  # went through the estimation
         self.fitted = np.zeros((codes, events), dtype=bool)  # enough days and event-window data
-        self.n = np.zeros((codes, events), dtype=np.int64)
-        self.n_missing = np.zeros((codes, events), dtype=np.int64)
+        self.n = np.zeros((codes, events), dtype=np.int32)
+        self.n_missing = np.zeros((codes, events), dtype=np.int32)
         self.with_data = np.zeros((codes, events), dtype=bool)
         self.day0 = np.zeros((codes, events), dtype=np.int32)
         self.sums = {k: np.full((codes, events), np.nan) for k in (*_SUMS, "alpha", "beta", "sigma")}
@@ -187,10 +203,22 @@ class _Arrays:
         self.car_se, self.scar = np.full(shape_w, np.nan), np.full(shape_w, np.nan)
         self.days = np.zeros((codes, events, windows), dtype=np.int64)
         self.raw = np.full((codes, events, windows), np.nan)
-        shape_a = (codes, events, ar_days)
-        self.ar_ret, self.ar_x = np.full(shape_a, np.nan), np.full(shape_a, np.nan)
-        self.ar_exists = np.zeros(shape_a, dtype=bool)
-        self.ar_date = np.zeros(shape_a, dtype=np.int32)
+        self.ar_ret = np.full((codes, events, ar_days), np.nan)
+        self.bench_code = np.full(codes, benchmarks, dtype=np.intp)  # each ticker's benchmark index
+        shape_b = (benchmarks + 1, events, ar_days)
+        self.bench_x = np.full(shape_b, np.nan)  # benchmark return
+        self.bench_exists = np.zeros(shape_b, dtype=bool)  # a benchmark trading day
+        self.bench_date = np.zeros(shape_b, dtype=np.int32)  # its date
+
+    def release(self, keep: tuple[str, ...]) -> None:
+        """Free every array but those named in `keep` (left empty, of the same number of dimensions)."""
+        for name, value in vars(self).items():
+            if name in keep:
+                continue
+            if isinstance(value, np.ndarray):
+                setattr(self, name, np.empty((0,) * value.ndim, dtype=value.dtype))
+            elif isinstance(value, dict):
+                value.clear()
 
 
 class _GroupSums:
@@ -388,9 +416,10 @@ def _compute_chunk(
     # Event window: the rows of marts.abnormal_returns (finished in _abnormal_returns) and the CAR windows.
     ixa: tuple[np.ndarray, ...] = np.ix_(tk, ev)
     out.ar_ret[ixa] = y[:, :, arw]
-    out.ar_x[ixa] = np.broadcast_to(x[:, arw], (n_t, n_e, n_a))
-    out.ar_exists[ixa] = np.broadcast_to(exists[:, arw], (n_t, n_e, n_a))
-    out.ar_date[ixa] = np.broadcast_to(axis_days[columns[:, arw]], (n_t, n_e, n_a))
+    out.bench_code[tk] = block.bench
+    out.bench_x[block.bench, ev] = x[:, arw]
+    out.bench_exists[block.bench, ev] = exists[:, arw]
+    out.bench_date[block.bench, ev] = axis_days[columns[:, arw]]
     ara, has_a, ya, xa = ar_window, has[:, :, arw], y[:, :, arw], x[:, arw]
     for k, (a, b) in enumerate(windows):
         w = slice(a - ar_lo, b - ar_lo + 1)
@@ -448,6 +477,9 @@ def _float(name: str, values: np.ndarray) -> pl.Series:
     return series.fill_nan(None) if np.isnan(values).any() else series
 
 
+_KEY_NAMES = {"event_id": "events", "ticker": "tickers", "model": "models"}  # abnormal_returns key: _Names field
+
+
 def _code_array(size: int) -> np.ndarray:
     return np.arange(size, dtype=np.uint8 if size <= 256 else np.uint16 if size <= 65536 else np.uint32)
 
@@ -456,42 +488,65 @@ def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int) -> pl.DataFrame:
     """marts.abnormal_returns rows in (event, ticker, model, rel_day) order, from the dense arrays.
 
     The frame is the largest thing this module makes (7.6 M rows for 3,000 tickers x 40 events x 3 models): each
-    column is one boolean compression of an (event, ticker, model, rel_day) view, in output order, never sorted;
-    at most one dense float array exists besides the finished columns, and keys are Enum codes."""
+    column is allocated once at its final length and filled by chunks of events (the rows come in event order),
+    each piece one boolean compression of an (event, ticker, model, rel_day) view, never sorted; the working
+    arrays are those of one chunk (about _AR_CHUNK_CELLS cells), and keys are Enum codes."""
     n_c, n_m, n_e = out.alpha.shape
     n_a = out.ar_ret.shape[-1]
-    has = (out.fitted[:, :, None] & ~np.isnan(out.ar_ret)).transpose(1, 0, 2)[:, :, None, :]  # (E, C, 1, A)
-    mask = np.broadcast_to(has, (n_e, n_c, n_m, n_a))
-
-    def rows(values: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(values, mask.shape)[mask]
-
-    ret = out.ar_ret.transpose(1, 0, 2)[:, :, None, :]
-    x = out.ar_x.transpose(1, 0, 2)[:, :, None, :]
-    columns: dict[str, pl.Series] = {
-        "event_id": _enum("event_id", rows(_code_array(n_e)[:, None, None, None]), names.events.to_list()),
-        "ticker": _enum("ticker", rows(_code_array(n_c)[None, :, None, None]), names.tickers.to_list()),
-        "model": _enum("model", rows(_code_array(n_m)[None, None, :, None]), names.models.to_list()),
-        "rel_day": pl.Series("rel_day", rows(np.arange(ar_lo, ar_lo + n_a, dtype=np.int32))),
-        "date": pl.Series("date", rows(out.ar_date.transpose(1, 0, 2)[:, :, None, :])).cast(pl.Date),
-        "ret": pl.Series("ret", rows(ret)),
-        "benchmark_ret": pl.Series("benchmark_ret", rows(x)),
+    has = out.fitted[:, :, None] & ~np.isnan(out.ar_ret)  # (C, E, A): a row for each model
+    per_event = np.count_nonzero(has, axis=(0, 2)) * n_m
+    total = int(per_event.sum())
+    codes = {"event_id": _code_array(n_e), "ticker": _code_array(n_c), "model": _code_array(n_m)}
+    columns: dict[str, np.ndarray] = {
+        **{k: np.empty(total, dtype=v.dtype) for k, v in codes.items()},
+        "rel_day": np.empty(total, dtype=np.int32),
+        "date": np.empty(total, dtype=np.int32),
+        **{k: np.empty(total) for k in ("ret", "benchmark_ret", "expected_ret", "abnormal_ret", "car")},
     }
-    dense = np.multiply(out.beta.transpose(2, 0, 1)[..., None], x)  # (E, C, M, A): the one dense array
-    dense += out.alpha.transpose(2, 0, 1)[..., None]  # expected = alpha + beta x, as the long pipeline
-    columns["expected_ret"] = pl.Series("expected_ret", rows(dense))
-    np.subtract(ret, dense, out=dense)
-    columns["abnormal_ret"] = pl.Series("abnormal_ret", rows(dense))
-    # The cumulative AR runs over the rows that exist and stops (null) at the first existing day without a return.
-    np.copyto(dense, 0.0, where=~has)
-    np.cumsum(dense, axis=-1, out=dense)
-    gap_seen = np.cumsum(out.ar_exists & np.isnan(out.ar_ret), axis=-1) > 0
-    np.copyto(dense, np.nan, where=gap_seen.transpose(1, 0, 2)[:, :, None, :])
-    car = rows(dense)
-    del dense
-    columns["car"] = _float("car", car)
-    del car
-    return pl.DataFrame([columns[k] for k in ABNORMAL_RETURNS_SCHEMA])
+    rel_days = np.arange(ar_lo, ar_lo + n_a, dtype=np.int32)
+    step = max(1, _AR_CHUNK_CELLS // max(1, n_c * n_m * n_a))
+    stop = 0
+    for first in range(0, n_e, step):
+        es = slice(first, min(first + step, n_e))
+        rows = slice(stop, stop + int(per_event[es].sum()))
+        stop = rows.stop
+        has_e = has[:, es].transpose(1, 0, 2)[:, :, None, :]  # (e, C, 1, A)
+        shape = (has_e.shape[0], n_c, n_m, n_a)
+        mask = np.broadcast_to(has_e, shape)
+
+        def put(name: str, values: np.ndarray, rows: slice = rows, mask: np.ndarray = mask) -> None:
+            columns[name][rows] = np.broadcast_to(values, mask.shape)[mask]
+
+        put("event_id", codes["event_id"][es, None, None, None])
+        put("ticker", codes["ticker"][None, :, None, None])
+        put("model", codes["model"][None, None, :, None])
+        put("rel_day", rel_days)
+        put("date", out.bench_date[:, es][out.bench_code].transpose(1, 0, 2)[:, :, None, :])
+        ret = out.ar_ret[:, es].transpose(1, 0, 2)[:, :, None, :]
+        x = out.bench_x[:, es][out.bench_code].transpose(1, 0, 2)[:, :, None, :]
+        put("ret", ret)
+        put("benchmark_ret", x)
+        dense = np.multiply(out.beta[:, :, es].transpose(2, 0, 1)[..., None], x)  # (e, C, M, A)
+        dense += out.alpha[:, :, es].transpose(2, 0, 1)[..., None]  # expected = alpha + beta x, as the long pipeline
+        put("expected_ret", dense)
+        np.subtract(ret, dense, out=dense)
+        put("abnormal_ret", dense)
+        # The cumulative AR runs over the rows that exist and stops (null) at the first existing day without a
+        # return.
+        np.copyto(dense, 0.0, where=~has_e)
+        np.cumsum(dense, axis=-1, out=dense)
+        gap = out.bench_exists[:, es][out.bench_code] & np.isnan(out.ar_ret[:, es])  # (C, e, A)
+        np.copyto(dense, np.nan, where=(np.cumsum(gap, axis=-1) > 0).transpose(1, 0, 2)[:, :, None, :])
+        put("car", dense)
+    del has
+    series: dict[str, pl.Series] = {
+        **{k: _enum(k, columns.pop(k), getattr(names, attr).to_list()) for k, attr in _KEY_NAMES.items()},
+        "rel_day": pl.Series("rel_day", columns.pop("rel_day")),
+        "date": pl.Series("date", columns.pop("date")).cast(pl.Date),
+        **{k: pl.Series(k, columns.pop(k)) for k in ("ret", "benchmark_ret", "expected_ret", "abnormal_ret")},
+        "car": _float("car", columns.pop("car")),
+    }
+    return pl.DataFrame([series[k] for k in ABNORMAL_RETURNS_SCHEMA])
 
 
 def _event_impact(out: _Arrays, names: _Names, windows: list[tuple[int, int]]) -> pl.DataFrame:
@@ -658,13 +713,15 @@ def _group_impact(
 
 def _warnings(out: _Arrays, names: _Names, windows: list[tuple[int, int]], config: EventStudyConfig) -> pl.DataFrame:
     """event_window_gap and window_incomplete warnings (transforms.event_study.window_warnings) from the arrays."""
-    c, e, a = np.nonzero(out.fitted[:, :, None] & out.ar_exists & np.isnan(out.ar_ret))
+    bench_exists = out.bench_exists[out.bench_code]  # (C, E, A)
+    c, e, a = np.nonzero(out.fitted[:, :, None] & bench_exists & np.isnan(out.ar_ret))
+    del bench_exists
     gaps = pl.DataFrame(
         {
             "event_id": names.events.gather(e),
             "ticker": names.tickers.gather(c),
             "rel_day": (a + config.ar_window[0]).astype(np.int32),
-            "date": pl.Series(out.ar_date[c, e, a]).cast(pl.Date),
+            "date": pl.Series(out.bench_date[out.bench_code[c], e, a]).cast(pl.Date),
         }
     )
     lengths = np.array([b - a + 1 for a, b in windows])
@@ -808,7 +865,7 @@ def run_dense_study(
     # Calendars and day 0 per benchmark: a loop over the (few) benchmarks.
     blocks: list[_Block] = []
     bench_rows: list[pl.DataFrame] = []
-    for bench in bench_names:
+    for bench_index, bench in enumerate(bench_names):
         calendar = np.flatnonzero(~np.isnan(matrix[code_of[bench]]))
         if calendar.size == 0:
             continue
@@ -841,6 +898,7 @@ def run_dense_study(
                     calendar,
                     matrix[code_of[bench], calendar],
                     len(group_names),
+                    bench_index,
                 )
             )
     days = (
@@ -849,7 +907,7 @@ def run_dense_study(
         else pl.DataFrame(schema={"event_id": pl.String, "benchmark": pl.String, "day0": pl.Date, "last_date": pl.Date})
     )
 
-    out = _Arrays(len(ticker_names), len(models), ev.height, len(windows), ar_hi - ar_lo + 1)
+    out = _Arrays(len(ticker_names), len(models), ev.height, len(windows), ar_hi - ar_lo + 1, len(bench_names))
     group = _GroupSums(len(group_names), len(models), ev.height, hi - lo + 1, est_hi - est_lo + 1)
     tasks = []
     for block in blocks:
@@ -871,8 +929,9 @@ def run_dense_study(
     _release_freed_memory()
 
     # Two halves of the frames at once (numpy and polars free the GIL): abnormal_returns (the largest), skips and
-    # warnings on a second thread, the rest here; one after the other when abnormal_returns is large enough for
-    # the working memory of both to matter more than the time.
+    # warnings on a second thread, the rest here. When abnormal_returns is large enough for memory to matter more
+    # than time, one after the other instead, abnormal_returns last, after every array it does not read is freed:
+    # the peak is then the finished frames, the input and little else.
     def second() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         return (
             _abnormal_returns(out, names, ar_lo),
@@ -881,13 +940,21 @@ def run_dense_study(
         )
 
     concurrent = _THREADS > 1 and np.count_nonzero(out.fitted) * len(models) * (ar_hi - ar_lo + 1) < _CONCURRENT_ROWS
-    with ThreadPoolExecutor(1) as pool:
-        later = pool.submit(second) if concurrent else None
+    if concurrent:
+        with ThreadPoolExecutor(1) as pool:
+            later = pool.submit(second)
+            event_impact, fits = _event_impact(out, names, windows), _fits(out, names)
+            group_impact = _group_impact(out, group, names, windows, lo)
+            abnormal_returns, skips, warns = later.result()
+    else:
         event_impact, fits = _event_impact(out, names, windows), _fits(out, names)
         group_impact = _group_impact(out, group, names, windows, lo)
-        if later is None:
-            _release_freed_memory()  # what the frames above freed, before the largest frame is built
-        abnormal_returns, skips, warns = later.result() if later else second()
+        skips = _skips(ev, studied, days, has_prices, code_of, out, names, config)
+        warns = _warnings(out, names, windows, config)
+        out.release(_Arrays.ABNORMAL_RETURNS_INPUTS)
+        del group
+        _release_freed_memory()  # what the frames above freed, before the largest frame is built
+        abnormal_returns = _abnormal_returns(out, names, ar_lo)
     result = EventStudyResult(
         abnormal_returns=abnormal_returns, event_impact=event_impact, skips=skips, warnings=warns, fits=fits
     )

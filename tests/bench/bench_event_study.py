@@ -65,11 +65,15 @@ def rss_mb() -> float:
 
 
 def simulated_inputs(
-    n_tickers: int, years: int, n_events: int, seed: int = 7
+    n_tickers: int, years: int, n_events: int, seed: int = 7, *, string_tickers: bool = False
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(`ticker, date, ret` for the tickers and one benchmark, core.ai_events-like events, core.universe-like
     universe): market-model returns with a -2 sigma shock on each event's day 0 for every sixth ticker, and
-    about 0.1% of ticker-days missing (so the missing-data paths are exercised too)."""
+    about 0.1% of ticker-days missing (so the missing-data paths are exercised too).
+
+    The returns' ticker is an Enum of the sorted tickers, as `transforms.returns.daily_returns` gives it when the
+    prices' ticker is categorical (the daily flow reads it from DuckDB as one): two bytes a row instead of a
+    16-byte string view (15 M rows for the large case); `string_tickers` makes it a String column instead."""
     rng = np.random.default_rng(seed)
     n_days = years * DAYS_PER_YEAR
     days = pl.date_range(dt.date(2005, 1, 3), dt.date(2005, 1, 3) + dt.timedelta(days=n_days * 2), eager=True)
@@ -78,6 +82,7 @@ def simulated_inputs(
     # events spread over the years after a one-year run-in, on distinct days
     day0s = np.sort(rng.choice(np.arange(300, n_days - 15), n_events, replace=False))
     names = [f"T{i:04d}" for i in range(n_tickers)]
+    ticker_dtype = pl.String() if string_tickers else pl.Enum(sorted([*names, "SPY"]))
     frames = []
     for first in range(0, n_tickers, 250):  # built 250 tickers at a time: the input, not its making, is measured
         k = min(250, n_tickers - first)
@@ -90,13 +95,15 @@ def simulated_inputs(
         frames.append(
             pl.DataFrame(
                 {
-                    "ticker": pl.Series(names[first : first + k]).gather(np.repeat(np.arange(k), n_days)),
+                    "ticker": pl.Series(names[first : first + k], dtype=ticker_dtype).gather(
+                        np.repeat(np.arange(k), n_days)
+                    ),
                     "date": pl.concat([dates] * k),
                     "ret": rets.reshape(-1),
                 }
             ).filter(pl.col("ret").is_not_nan())
         )
-    frames.append(pl.DataFrame({"ticker": "SPY", "date": dates, "ret": rm}))
+    frames.append(pl.DataFrame({"ticker": pl.Series(["SPY"] * n_days, dtype=ticker_dtype), "date": dates, "ret": rm}))
     returns = pl.concat(frames)
     del frames
     events = pl.DataFrame(
@@ -134,9 +141,13 @@ def compute(
     return result.event_impact.height, groups.height, sum(f.estimated_size() for f in marts) / 2**20
 
 
-def run_case(n_tickers: int, years: int, n_events: int, repeats: int, engine: str = "dense") -> dict[str, Any]:
+def run_case(
+    n_tickers: int, years: int, n_events: int, repeats: int, engine: str = "dense", *, string_tickers: bool = False
+) -> dict[str, Any]:
     start_mb = rss_mb()
-    returns, events, universe = simulated_inputs(n_tickers, years, n_events)
+    returns, events, universe = simulated_inputs(
+        n_tickers, years, n_events, string_tickers=string_tickers or engine == "long"
+    )
     gc.collect()
     input_mb = returns.estimated_size() / 2**20
     # polars' estimate counts a String column's shared buffers, not its 16-byte views: the resident growth is
@@ -152,6 +163,7 @@ def run_case(n_tickers: int, years: int, n_events: int, repeats: int, engine: st
         cpu.append(time.process_time() - start_cpu)  # all threads: the work, whatever else shares the cores
     return {
         "engine": engine,
+        "ticker_dtype": "String" if returns.schema["ticker"] == pl.String else "Enum",
         "tickers": n_tickers,
         "years": years,
         "events": n_events,
@@ -170,7 +182,9 @@ def run_case(n_tickers: int, years: int, n_events: int, repeats: int, engine: st
     }
 
 
-def _in_subprocess(n_tickers: int, years: int, n_events: int, repeats: int, engine: str) -> dict[str, Any]:
+def _in_subprocess(
+    n_tickers: int, years: int, n_events: int, repeats: int, engine: str, string_tickers: bool = False
+) -> dict[str, Any]:
     """Each case in its own process, so the printed peak memory is that case's alone."""
     out = subprocess.run(
         [
@@ -182,6 +196,7 @@ def _in_subprocess(n_tickers: int, years: int, n_events: int, repeats: int, engi
             f"--events={n_events}",
             f"--repeats={repeats}",
             f"--engine={engine}",
+            *(["--string-tickers"] if string_tickers else []),
         ],
         check=True,
         capture_output=True,
@@ -192,7 +207,8 @@ def _in_subprocess(n_tickers: int, years: int, n_events: int, repeats: int, engi
 
 def _print(label: str, r: dict[str, Any], target: str = "") -> None:
     print(
-        f"{label} ({r['engine']}): {r['tickers']} tickers x {r['years']} years x {r['events']} events "
+        f"{label} ({r['engine']}, {r['ticker_dtype']} tickers): {r['tickers']} tickers x {r['years']} years x "
+        f"{r['events']} events "
         f"({r['return_rows']:,} return rows, input {r['input_mb']} MB estimated, {r['input_rss_mb']} MB resident): "
         f"{r['seconds_best']} s best / {r['seconds_median']} s median, {r['cpu_seconds_best']} CPU s best "
         f"({r['us_per_ticker_event']} us per ticker-event, all {len(MODELS)} models + all group tests); "
@@ -211,18 +227,21 @@ def main() -> None:
     parser.add_argument("--events", type=int)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--engine", choices=["dense", "long"], default="dense")
+    parser.add_argument(
+        "--string-tickers", action="store_true", help="a String ticker column in the returns (default: an Enum)"
+    )
     parser.add_argument("--json", action="store_true", help="run in this process and print one JSON line")
     args = parser.parse_args()
     if args.tickers or args.years or args.events:
         size = (args.tickers or 500, args.years or 12, args.events or 40)
         if args.json:
-            print(json.dumps(run_case(*size, args.repeats, args.engine)))
+            print(json.dumps(run_case(*size, args.repeats, args.engine, string_tickers=args.string_tickers)))
             return
-        _print("custom", _in_subprocess(*size, args.repeats, args.engine))
+        _print("custom", _in_subprocess(*size, args.repeats, args.engine, args.string_tickers))
         return
     for case in CASES if args.case == "both" else (args.case,):
         repeats = args.repeats if case == "small" else 1
-        _print(case, _in_subprocess(*CASES[case], repeats, args.engine), TARGETS[case])
+        _print(case, _in_subprocess(*CASES[case], repeats, args.engine, args.string_tickers), TARGETS[case])
 
 
 @pytest.mark.slow
