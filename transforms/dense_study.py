@@ -752,23 +752,33 @@ def _release_freed_memory() -> None:
 
 def _ticker_codes(ticker: pl.Series, names: list[str]) -> np.ndarray:
     """int32 position of each row's ticker in `names` (len(names) for any other ticker or null), without a
-    string per row: inputs sorted by ticker come in runs (one lookup per run); Categorical/Enum inputs map their
-    categories; anything else is cast to an Enum of `names`."""
+    string per row: inputs sorted by ticker come in runs (one lookup per run; a Categorical or Enum column's runs
+    are found on its integer codes); otherwise an Enum maps its categories, a Categorical its distinct values, and
+    anything else is cast to an Enum of `names`."""
     other = len(names)
     code_of = {name: i for i, name in enumerate(names)}
-    if isinstance(ticker.dtype, pl.Categorical | pl.Enum):
+    categorical = isinstance(ticker.dtype, pl.Categorical | pl.Enum)
+    runs = (ticker.to_physical() if categorical else ticker.cast(pl.String)).rle()
+    if runs.len() <= max(1024, ticker.len() // 16):
+        lengths = runs.struct.field("len")
+        values = ticker.gather(lengths.cum_sum() - lengths).cast(pl.String).to_list()  # each run's first row
+        run_codes = np.array([other if v is None else code_of.get(v, other) for v in values], dtype=np.int32)
+        return np.repeat(run_codes, lengths.to_numpy())
+    del runs
+    if isinstance(ticker.dtype, pl.Enum):
+        categories = ticker.dtype.categories.to_list()
+        lookup = np.array([*(code_of.get(v, other) for v in categories), other], dtype=np.int32)  # last: null
+        physical = ticker.to_physical()
+        if physical.null_count():
+            physical = physical.cast(pl.Int32).fill_null(len(categories))
+        return lookup[physical.to_numpy()]
+    if categorical:
         present = ticker.unique().drop_nulls()
         physical = present.to_physical().cast(pl.Int64).to_numpy()
         lookup = np.full(int(physical.max(initial=-1)) + 2, other, dtype=np.int32)  # last entry: null
         lookup[physical] = [code_of.get(v, other) for v in present.cast(pl.String).to_list()]
         return lookup[ticker.to_physical().cast(pl.Int64).fill_null(lookup.size - 1).to_numpy()]
-    ticker = ticker.cast(pl.String)
-    runs = ticker.rle()
-    if runs.len() <= max(1024, ticker.len() // 16):
-        values = runs.struct.field("value").to_list()
-        run_codes = np.array([other if v is None else code_of.get(v, other) for v in values], dtype=np.int32)
-        return np.repeat(run_codes, runs.struct.field("len").to_numpy())
-    enum = ticker.cast(pl.Enum(names), strict=False).to_physical()
+    enum = ticker.cast(pl.String).cast(pl.Enum(names), strict=False).to_physical()
     return enum.cast(pl.Int32).fill_null(other).to_numpy()
 
 
