@@ -774,9 +774,9 @@ def _ticker_codes(ticker: pl.Series, names: list[str]) -> np.ndarray:
         return lookup[physical.to_numpy()]
     if categorical:
         present = ticker.unique().drop_nulls()
-        physical = present.to_physical().cast(pl.Int64).to_numpy()
-        lookup = np.full(int(physical.max(initial=-1)) + 2, other, dtype=np.int32)  # last entry: null
-        lookup[physical] = [code_of.get(v, other) for v in present.cast(pl.String).to_list()]
+        present_codes = present.to_physical().cast(pl.Int64).to_numpy()
+        lookup = np.full(int(present_codes.max(initial=-1)) + 2, other, dtype=np.int32)  # last entry: null
+        lookup[present_codes] = [code_of.get(v, other) for v in present.cast(pl.String).to_list()]
         return lookup[ticker.to_physical().cast(pl.Int64).fill_null(lookup.size - 1).to_numpy()]
     enum = ticker.cast(pl.String).cast(pl.Enum(names), strict=False).to_physical()
     return enum.cast(pl.Int32).fill_null(other).to_numpy()
