@@ -92,6 +92,48 @@ def test_row_order_does_not_change_returns(seed: int) -> None:
     assert daily_returns(shuffled).equals(daily_returns(prices))
 
 
+def _over_ticker(prices: pl.DataFrame) -> pl.DataFrame:
+    """The definition written the plain way (a per-ticker window after a sort), to compare with."""
+    return (
+        prices.select("ticker", "date", "adj_close")
+        .filter(pl.col("adj_close").is_not_null())
+        .sort("ticker", "date")
+        .with_columns((pl.col("adj_close") / pl.col("adj_close").shift(1).over("ticker") - 1).alias("ret"))
+        .filter(pl.col("ret").is_not_null())
+        .select("ticker", "date", "ret")
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_returns_equal_a_per_ticker_window_with_gaps_nulls_and_a_null_ticker(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    dates = pl.date_range(dt.date(2024, 1, 1), dt.date(2024, 2, 15), eager=True).to_list()
+    rows = [
+        (t, d, None if rng.random() < 0.1 else float(rng.uniform(10, 20)))
+        for t in ("A", "B", None, "C")
+        for d in dates
+        if rng.random() < 0.8
+    ]
+    prices = _prices(rows)[rng.permutation(len(rows)).tolist()]
+    assert daily_returns(prices).equals(_over_ticker(prices))
+
+
+@pytest.mark.parametrize("dtype", [pl.Categorical(), pl.Enum(["C", "B", "A", "Z"])])
+def test_a_categorical_ticker_gives_an_enum_of_the_sorted_tickers_and_the_same_rows(dtype: pl.DataType) -> None:
+    """A DuckDB ENUM arrives as a Categorical: the returns keep it as an Enum (two bytes a row, not a string)."""
+    rng = np.random.default_rng(5)
+    dates = pl.date_range(dt.date(2024, 1, 1), dt.date(2024, 3, 1), eager=True).to_list()
+    rows = [(t, d, float(rng.uniform(10, 20))) for t in ("C", "A", "B") for d in dates if rng.random() < 0.9]
+    prices = _prices(rows)[rng.permutation(len(rows)).tolist()]
+    out = daily_returns(prices.with_columns(pl.col("ticker").cast(dtype)))
+    assert out.schema == pl.Schema({"ticker": pl.Enum(["A", "B", "C"]), "date": pl.Date, "ret": pl.Float64})
+    assert out.with_columns(pl.col("ticker").cast(pl.String)).equals(daily_returns(prices))
+    dup = prices.head(1).vstack(prices.head(1)).with_columns(pl.col("ticker").cast(dtype))
+    with pytest.raises(ValueError, match="repeat"):
+        daily_returns(dup)
+
+
 def _csv_closes(path: Path) -> dict[dt.date, float]:
     with path.open(newline="") as f:
         return {dt.date.fromisoformat(r["Date"]): float(r["Close"]) for r in csv.DictReader(f)}

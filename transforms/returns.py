@@ -20,19 +20,34 @@ def daily_returns(prices: pl.DataFrame) -> pl.DataFrame:
     Input needs `ticker, date, adj_close` in any row order (other columns are ignored). Rows with a null
     adj_close are treated as absent. A repeated (ticker, date) raises ValueError: which close is right is
     undecidable here, and silently picking one would make returns depend on row order.
+
+    The ticker is a String (RETURN_SCHEMA), or, when the prices' ticker is a Categorical or an Enum (a DuckDB
+    ENUM read into polars is a Categorical), an Enum of the tickers present in sorted order: the same values and
+    row order in two bytes a row instead of a 16-byte string view (15 M rows for 3,000 tickers x 20 years), which
+    the event-study engine (transforms.dense_study) reads by its codes.
     """
     missing = [c for c in ("ticker", "date", "adj_close") if c not in prices.columns]
     if missing:
         raise ValueError(f"prices lacks column(s) {missing}; has {prices.columns}")
-    frame = prices.select(
-        pl.col("ticker").cast(pl.String), pl.col("date").cast(pl.Date), pl.col("adj_close").cast(pl.Float64)
-    ).filter(pl.col("adj_close").is_not_null())
-    dupes = frame.filter(pl.struct("ticker", "date").is_duplicated())
+    ticker_dtype: pl.DataType = RETURN_SCHEMA["ticker"]
+    if isinstance(prices.schema["ticker"], pl.Categorical | pl.Enum):
+        ticker_dtype = pl.Enum(prices["ticker"].unique().drop_nulls().cast(pl.String).sort())
+    frame = (
+        prices.select(
+            pl.col("ticker").cast(ticker_dtype), pl.col("date").cast(pl.Date), pl.col("adj_close").cast(pl.Float64)
+        )
+        .filter(pl.col("adj_close").is_not_null())
+        .sort("ticker", "date")
+    )
+    # Sorted, a row's predecessor is the previous row when it has the same ticker (nulls equal, as a group); a
+    # repeated (ticker, date) is two adjacent rows. (One comparison a row: hashing a (ticker, date) struct per row
+    # to find duplicates took 2 s and 3 GB for 15 M rows.)
+    same_ticker = pl.col("ticker").eq_missing(pl.col("ticker").shift(1)) & (pl.int_range(pl.len()) > 0)
+    dupes = frame.filter(same_ticker & pl.col("date").eq_missing(pl.col("date").shift(1)))
     if dupes.height:
         raise ValueError(f"prices repeat (ticker, date): {dupes.select('ticker', 'date').unique().head(3).rows()}")
-    return (
-        frame.sort("ticker", "date")
-        .with_columns((pl.col("adj_close") / pl.col("adj_close").shift(1).over("ticker") - 1).alias("ret"))
-        .filter(pl.col("ret").is_not_null())
-        .select([pl.col(c).cast(t) for c, t in RETURN_SCHEMA.items()])
-    )
+    return frame.select(
+        pl.col("ticker"),
+        pl.col("date"),
+        pl.when(same_ticker).then(pl.col("adj_close") / pl.col("adj_close").shift(1) - 1).alias("ret"),
+    ).filter(pl.col("ret").is_not_null())
