@@ -203,12 +203,18 @@ class _Arrays:
         self.car_se, self.scar = np.full(shape_w, np.nan), np.full(shape_w, np.nan)
         self.days = np.zeros((codes, events, windows), dtype=np.int64)
         self.raw = np.full((codes, events, windows), np.nan)
-        self.ar_ret = np.full((codes, events, ar_days), np.nan)
+        # The ticker returns in the AR window, one (ticker, AR day) array per event: _abnormal_returns frees them
+        # event by event as it writes their rows.
+        self.ar_ret = [np.full((codes, ar_days), np.nan) for _ in range(events)]
         self.bench_code = np.full(codes, benchmarks, dtype=np.intp)  # each ticker's benchmark index
         shape_b = (benchmarks + 1, events, ar_days)
         self.bench_x = np.full(shape_b, np.nan)  # benchmark return
         self.bench_exists = np.zeros(shape_b, dtype=bool)  # a benchmark trading day
         self.bench_date = np.zeros(shape_b, dtype=np.int32)  # its date
+
+    def ar_returns(self, events: slice) -> np.ndarray:
+        """The ticker returns in the AR window of `events`: (event, ticker, AR day)."""
+        return np.stack(self.ar_ret[events]) if events.stop > events.start else np.empty((0, *self.ar_ret[0].shape))
 
     def release(self, keep: tuple[str, ...]) -> None:
         """Free every array but those named in `keep` (left empty, of the same number of dimensions)."""
@@ -414,8 +420,8 @@ def _compute_chunk(
         group.u_count[:, :, ev] += u_count[:, None]
 
     # Event window: the rows of marts.abnormal_returns (finished in _abnormal_returns) and the CAR windows.
-    ixa: tuple[np.ndarray, ...] = np.ix_(tk, ev)
-    out.ar_ret[ixa] = y[:, :, arw]
+    for j, e in enumerate(ev.tolist()):
+        out.ar_ret[e][tk] = y[:, j, arw]
     out.bench_code[tk] = block.bench
     out.bench_x[block.bench, ev] = x[:, arw]
     out.bench_exists[block.bench, ev] = exists[:, arw]
@@ -484,17 +490,19 @@ def _code_array(size: int) -> np.ndarray:
     return np.arange(size, dtype=np.uint8 if size <= 256 else np.uint16 if size <= 65536 else np.uint32)
 
 
-def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int) -> pl.DataFrame:
+def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int, *, consume: bool = False) -> pl.DataFrame:
     """marts.abnormal_returns rows in (event, ticker, model, rel_day) order, from the dense arrays.
 
     The frame is the largest thing this module makes (7.6 M rows for 3,000 tickers x 40 events x 3 models): each
     column is allocated once at its final length and filled by chunks of events (the rows come in event order),
     each piece one boolean compression of an (event, ticker, model, rel_day) view, never sorted; the working
-    arrays are those of one chunk (about _AR_CHUNK_CELLS cells), and keys are Enum codes."""
+    arrays are those of one chunk (about _AR_CHUNK_CELLS cells), and keys are Enum codes. `consume`: free each
+    event's returns (out.ar_ret) once its rows are written, so that the columns grow into their memory."""
     n_c, n_m, n_e = out.alpha.shape
-    n_a = out.ar_ret.shape[-1]
-    has = out.fitted[:, :, None] & ~np.isnan(out.ar_ret)  # (C, E, A): a row for each model
-    per_event = np.count_nonzero(has, axis=(0, 2)) * n_m
+    n_a = out.ar_ret[0].shape[-1] if n_e else 0
+    per_event = np.array(
+        [np.count_nonzero(out.fitted[:, e, None] & ~np.isnan(out.ar_ret[e])) * n_m for e in range(n_e)], dtype=np.int64
+    )
     total = int(per_event.sum())
     codes = {"event_id": _code_array(n_e), "ticker": _code_array(n_c), "model": _code_array(n_m)}
     columns: dict[str, np.ndarray] = {
@@ -510,7 +518,8 @@ def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int) -> pl.DataFrame:
         es = slice(first, min(first + step, n_e))
         rows = slice(stop, stop + int(per_event[es].sum()))
         stop = rows.stop
-        has_e = has[:, es].transpose(1, 0, 2)[:, :, None, :]  # (e, C, 1, A)
+        ret = out.ar_returns(es)[:, :, None, :]  # (e, C, 1, A)
+        has_e = out.fitted[:, es].T[:, :, None, None] & ~np.isnan(ret)  # a row for each model
         shape = (has_e.shape[0], n_c, n_m, n_a)
         mask = np.broadcast_to(has_e, shape)
 
@@ -522,7 +531,6 @@ def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int) -> pl.DataFrame:
         put("model", codes["model"][None, None, :, None])
         put("rel_day", rel_days)
         put("date", out.bench_date[:, es][out.bench_code].transpose(1, 0, 2)[:, :, None, :])
-        ret = out.ar_ret[:, es].transpose(1, 0, 2)[:, :, None, :]
         x = out.bench_x[:, es][out.bench_code].transpose(1, 0, 2)[:, :, None, :]
         put("ret", ret)
         put("benchmark_ret", x)
@@ -535,10 +543,13 @@ def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int) -> pl.DataFrame:
         # return.
         np.copyto(dense, 0.0, where=~has_e)
         np.cumsum(dense, axis=-1, out=dense)
-        gap = out.bench_exists[:, es][out.bench_code] & np.isnan(out.ar_ret[:, es])  # (C, e, A)
-        np.copyto(dense, np.nan, where=(np.cumsum(gap, axis=-1) > 0).transpose(1, 0, 2)[:, :, None, :])
+        gap = out.bench_exists[:, es][out.bench_code].transpose(1, 0, 2)[:, :, None, :] & np.isnan(ret)
+        np.copyto(dense, np.nan, where=np.cumsum(gap, axis=-1) > 0)
         put("car", dense)
-    del has
+        if consume:
+            del ret, dense, x, gap, has_e, mask
+            out.ar_ret[es] = [np.empty((0, 0))] * (es.stop - es.start)
+            _release_freed_memory()
     series: dict[str, pl.Series] = {
         **{k: _enum(k, columns.pop(k), getattr(names, attr).to_list()) for k, attr in _KEY_NAMES.items()},
         "rel_day": pl.Series("rel_day", columns.pop("rel_day")),
@@ -714,7 +725,9 @@ def _group_impact(
 def _warnings(out: _Arrays, names: _Names, windows: list[tuple[int, int]], config: EventStudyConfig) -> pl.DataFrame:
     """event_window_gap and window_incomplete warnings (transforms.event_study.window_warnings) from the arrays."""
     bench_exists = out.bench_exists[out.bench_code]  # (C, E, A)
-    c, e, a = np.nonzero(out.fitted[:, :, None] & bench_exists & np.isnan(out.ar_ret))
+    c, e, a = np.nonzero(
+        out.fitted[:, :, None] & bench_exists & np.isnan(out.ar_returns(slice(0, len(out.ar_ret))).transpose(1, 0, 2))
+    )
     del bench_exists
     gaps = pl.DataFrame(
         {
@@ -964,7 +977,7 @@ def run_dense_study(
         out.release(_Arrays.ABNORMAL_RETURNS_INPUTS)
         del group
         _release_freed_memory()  # what the frames above freed, before the largest frame is built
-        abnormal_returns = _abnormal_returns(out, names, ar_lo)
+        abnormal_returns = _abnormal_returns(out, names, ar_lo, consume=True)
     result = EventStudyResult(
         abnormal_returns=abnormal_returns, event_impact=event_impact, skips=skips, warnings=warns, fits=fits
     )
