@@ -10,15 +10,17 @@ Targets (issue 5): 500 tickers x 12 years x 40 events in < 0.2 s (the public `ev
 40 events under 1 GB peak memory.
 
 Not a timed test: a script. What is timed is jevons's own computation from an in-memory `ticker, date, ret`
-frame (what the daily flow feeds `run_event_study`) to the marts-shaped frames, including the group tests; the
-simulated data is built first and not timed. Each case runs in a fresh subprocess so its peak resident memory
-(ru_maxrss) is its own; the memory figure printed is the whole process's peak (Python, polars and the input
-included) and, separately, the input's own size.
+frame (what the daily flow feeds the engine: `transforms.returns.daily_returns` of the prices read from DuckDB
+with the ticker as an ENUM, so an Enum ticker column; `--string-tickers` for a String one) to the marts-shaped
+frames, including the group tests; the simulated data is built first and not timed. Each case runs in a fresh
+subprocess so its peak resident memory (ru_maxrss) is its own; the memory figure printed is the whole process's
+peak (Python, polars and the input included) and, separately, the input's own size.
 
     uv run python tests/bench/bench_event_study.py                 # both cases
     uv run python tests/bench/bench_event_study.py --case small    # 500 x 12 y x 40 events only
     uv run python tests/bench/bench_event_study.py --tickers 100 --years 5 --events 10   # any size
     uv run python tests/bench/bench_event_study.py --case small --engine long            # the long pipeline
+    uv run python tests/bench/bench_event_study.py --case large --string-tickers         # a String ticker input
 """
 
 from __future__ import annotations
