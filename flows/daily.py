@@ -145,10 +145,19 @@ def load_core(
 def compute_event_study(con: duckdb.DuckDBPyConnection, config: EventStudyConfig) -> DenseStudy:
     """Returns, every model's abnormal returns and CARs, and the group tests over every catalog event and universe
     ticker, on the dense engine (transforms.dense_study: the long pipeline's numbers, tested to 1e-9)."""
-    prices = con.sql("SELECT ticker, date, adj_close FROM core.prices_daily").pl()
+    # The ticker as an ENUM (a type of this connection's temporary catalog, nothing written to the warehouse):
+    # polars reads it as a Categorical (4 bytes a row instead of a 16-byte string view), daily_returns keeps it as
+    # an Enum (2 bytes) and the engine reads its codes: 0.2 GB less for 15 M rows, in the prices and the returns.
+    con.execute(
+        "CREATE OR REPLACE TEMP TYPE price_ticker AS ENUM "
+        "(SELECT DISTINCT ticker FROM core.prices_daily WHERE ticker IS NOT NULL)"
+    )
+    prices = con.sql("SELECT ticker::price_ticker AS ticker, date, adj_close FROM core.prices_daily").pl()
+    returns = daily_returns(prices)
+    del prices  # the returns are all the engine reads
     events = con.sql(f"SELECT * FROM {AI_EVENTS.qualified_name}").pl()
     universe = con.sql(f"SELECT * FROM {UNIVERSE.qualified_name}").pl()
-    return run_dense_study(daily_returns(prices), events, universe, config)
+    return run_dense_study(returns, events, universe, config)
 
 
 @task(name="write-marts", cache_policy=NO_CACHE)
