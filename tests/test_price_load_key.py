@@ -22,6 +22,7 @@ import pytest
 
 from flows.live_prices import read_last_loaded
 from flows.quality import DataQualityError, record_and_enforce, run_checks
+from flows.sources.base import PRICE_COLUMNS
 from warehouse import migrations
 from warehouse.connection import connect_read_only, staged_writer
 from warehouse.load import LoadError, LoadResult, _duplicated, sync, upsert
@@ -50,17 +51,7 @@ def frame(rows: list[tuple[str, int, float]]) -> pl.DataFrame:
             "volume": [1000 for _ in rows],
             "source": ["test" for _ in rows],
         },
-        schema={
-            "ticker": pl.String,
-            "date": pl.Date,
-            "open": pl.Float64,
-            "high": pl.Float64,
-            "low": pl.Float64,
-            "close": pl.Float64,
-            "adj_close": pl.Float64,
-            "volume": pl.Int64,
-            "source": pl.String,
-        },
+        schema=PRICE_COLUMNS,
     )
 
 

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from flows.sources.base import PRICE_COLUMNS
 from warehouse.connection import connect_read_only, resolve_path, run_lock, staged_writer
 from warehouse.errors import WarehouseError
 from warehouse.load import LoadError, record_warnings, sync, upsert
@@ -30,17 +31,7 @@ def _prices(rows: list[tuple[str, dt.date, float]]) -> pl.DataFrame:
             "volume": [None] * len(rows),
             "source": ["test"] * len(rows),
         },
-        schema={
-            "ticker": pl.String,
-            "date": pl.Date,
-            "open": pl.Float64,
-            "high": pl.Float64,
-            "low": pl.Float64,
-            "close": pl.Float64,
-            "adj_close": pl.Float64,
-            "volume": pl.Int64,
-            "source": pl.String,
-        },
+        schema=PRICE_COLUMNS,
     )
 
 
