@@ -112,7 +112,7 @@ class EarlyPrefectAPI:
     @contextlib.contextmanager
     def use(self) -> Iterator[None]:
         """Inside the block, Prefect talks to the early server (waiting for it first), unless an API is configured."""
-        from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+        from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, get_current_settings, temporary_settings
 
         if self.process is None:
             yield
@@ -127,7 +127,8 @@ class EarlyPrefectAPI:
             print(f"note: {self.note}; Prefect starts its own", file=sys.stderr)
             yield
             return
-        with temporary_settings({PREFECT_API_URL: self.api_url}):
+        # No UI URL: this server serves no UI and stops with the command, so Prefect's "View at <link>" would be dead
+        with temporary_settings({PREFECT_API_URL: self.api_url, PREFECT_UI_URL: ""}):
             try:
                 yield
             finally:

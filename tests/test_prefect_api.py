@@ -118,6 +118,7 @@ def test_jevons_run_alone_leaves_no_server_and_no_lost_logs(tmp_path: Path, real
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Error logging to API" not in done.stderr and "Traceback" not in done.stderr
     assert "Finished in state Completed()" in done.stderr
+    assert "View at" not in done.stderr  # no link to a UI this temporary server does not serve
     assert _servers() == before
     con = duckdb.connect(str(wh), read_only=True)
     assert con.sql("SELECT status FROM ops.runs").fetchall() == [("completed_with_warnings",)]
