@@ -5,12 +5,13 @@ Why a second engine: the long-format polars pipeline materialises one row per (e
 the estimation window (14 M rows with three string keys for 500 tickers x 40 events x 3 models) and groups them
 again for the residual cross-correlation and the rank test. Here the returns are scattered once into a
 (ticker x trading day) matrix; each (event, ticker) window is a gather of that matrix at `day0 + rel_day` on
-the benchmark's calendar and every per-ticker sum is an array reduction along the day axis. Group sums:
-the Kolari-Pynnönen cross-correlation never forms the standardized residuals z: per group and event it is three
-small matrix products (weights 1/sd_i) x (returns on valid days, validity) (see _compute_chunk); the Corrado
-ranks are one argsort per (ticker, event, model) row, summed by `np.add.reduceat` over tickers sorted by group.
-Results land in (ticker x model x event x window) arrays indexed by sorted ticker, model, event and window, so
-the output frames come out in key order without a sort or a join: each column is one boolean compression.
+the benchmark's calendar, and every per-pair statistic is a pass along the day axis. The per-row loops (the
+scatter, the gather, the estimation sums, the CAR windows, the Kolari-Pynnönen group sums of the standardized
+residuals z (never an array of z), the Corrado rank sums (transforms.dense_ranks), the abnormal_returns rows,
+the group statistics and the tabulated p-values) are compiled C (transforms/_dense_kernels.c; why:
+transforms/compiled.py); numpy and polars do the rest. Results land in (ticker x model x event x window) arrays
+indexed by sorted ticker, model, event and window, so the output frames come out in key order without a sort
+or a join: each event_impact column is one `take`, and abnormal_returns is written row by row in key order.
 
 Definitions, skips, warnings and output schemas are exactly those of `transforms.event_study` (its docstring
 has the formulas; the skip rules and warnings come from its `pair_skips`, `estimation_skips` and
@@ -26,8 +27,8 @@ group tests that need it run here, on arrays). Student-t p-values come from tabl
 
 No Python loop over tickers or events: the loops are over benchmarks (one calendar each, usually one or two),
 over memory chunks of events (`chunk_cells` bounds the cells of the working arrays, so memory does not grow
-with the number of events; chunks run on two threads, numpy releasing the GIL), over CAR windows and models (a
-handful) and over groups.
+with the number of events; chunks run on two threads, the kernels and numpy releasing the GIL), over CAR
+windows and models (a handful) and over groups.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import ctypes
 import os
 import threading
 import typing
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -45,7 +45,9 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from transforms.compiled import kernels as _kernels
 from transforms.dense_pvalues import two_sided_t_p
+from transforms.dense_ranks import corrado_sums
 from transforms.event_study import (
     ABNORMAL_RETURNS_SCHEMA,
     DEFAULT_CONFIG,
@@ -64,12 +66,11 @@ from transforms.group_tests import ALL_GROUP, GROUP_IMPACT_SCHEMA
 
 DEFAULT_CHUNK_CELLS = 1_500_000  # (ticker x model x event x rel_day) cells per chunk of events (12 MB arrays)
 _THREADS = max(1, min(4, os.cpu_count() or 1))
-# Tickers x models x days of one Kolari-Pynnönen matrix product: OpenBLAS runs products under 2^18 multiply-adds
-# on the calling thread, and its own threads thrash against ours on a busy 2-core machine.
-_KP_SLICE_CELLS = 200_000
 _AR_CHUNK_CELLS = 1_000_000  # (event x ticker x model x AR day) cells per chunk of abnormal_returns (8 MB arrays)
 _CONCURRENT_ROWS = 3_000_000  # abnormal_returns rows up to which it is built alongside the other frames
 
+# Model codes of transforms/_dense_kernels.c (window_stats).
+_MODEL_KINDS = {MODEL_MARKET: 0, MODEL_MARKET_ADJUSTED: 1, MODEL_CONSTANT_MEAN: 2}
 _SUMS = ("sum_x", "sum_y", "sum_xx", "sum_xy", "sum_yy", "x_mean", "y_mean", "s_xx", "s_xy", "s_yy")
 
 
@@ -97,45 +98,6 @@ def _normal_p(z: np.ndarray) -> np.ndarray:
         return np.asarray(2.0 * special.ndtr(-np.abs(z)), dtype=np.float64)
 
 
-def _centred_ranks(keys: np.ndarray, count: np.ndarray, out: np.ndarray) -> None:
-    """Corrado's U = K / (M + 1) - 1/2 along the last axis of a 2-D array whose absent days are +inf: K the
-    average rank among the row's M = `count` finite values (ties share their mean rank). Writes U (0 on absent
-    days) into `out`. One argsort per row; ranks are computed in sorted order and scattered back once."""
-    rows, width = keys.shape
-    order = np.argsort(keys, axis=-1)  # +inf (absent) sorts last; argsort is ~3x faster on inf than on NaN
-    order += np.arange(0, rows * width, width)[:, None]  # flat positions
-    flat = order.reshape(-1)
-    ordered = keys.reshape(-1).take(flat).reshape(rows, width)
-    equal = ordered[:, 1:] == ordered[:, :-1]  # ties, and absent days after the first (inf == inf)
-    candidates = np.flatnonzero(equal.any(axis=-1))
-    del equal
-    if candidates.size:  # keep the rows with two equal values among their present days
-        inside = np.arange(1, width) < count[candidates, None]
-        tied_rows = candidates[(ordered[candidates, 1:] == ordered[candidates, :-1]).any(axis=-1, where=inside)]
-    else:
-        tied_rows = candidates
-    full = count == width  # every day present: U in sorted order is one row shared by all such rows
-    u_sorted = np.empty((rows, width))
-    u_sorted[full] = np.arange(1.0, width + 1.0) / (width + 1.0) - 0.5
-    partial = np.flatnonzero(~full)
-    if partial.size:
-        scaled = np.arange(1.0, width + 1.0) / (count[partial, None] + 1.0) - 0.5
-        scaled[np.arange(width) >= count[partial, None]] = 0.0
-        u_sorted[partial] = scaled
-    if tied_rows.size:  # rare with real-valued returns: average the ranks within each run of equal values
-        sub = ordered[tied_rows]
-        finite = sub != np.inf
-        new_run = np.ones(sub.shape, dtype=bool)
-        new_run[:, 1:] = sub[:, 1:] != sub[:, :-1]
-        run_id = np.cumsum(new_run.reshape(-1)) - 1
-        position = np.tile(np.arange(1, width + 1, dtype=np.float64), tied_rows.size)
-        starts = np.flatnonzero(new_run.reshape(-1))
-        ends = np.append(starts[1:], run_id.size) - 1
-        rank = ((position[starts] + position[ends]) / 2)[run_id].reshape(tied_rows.size, width)
-        u_sorted[tied_rows] = np.where(finite, rank / (count[tied_rows, None] + 1.0) - 0.5, 0.0)
-    out.reshape(-1)[flat] = u_sorted.reshape(-1)
-
-
 @dataclass
 class _Block:
     """One benchmark's priced tickers x the events with a day 0 on its calendar."""
@@ -159,15 +121,6 @@ class _Block:
         sums[self.group_ids] = np.add.reduceat(values, self.group_starts, axis=0)
         sums[-1] = values.sum(axis=0)
         return sums
-
-    def slices(self, most: int) -> list[tuple[int, slice]]:
-        """(group, slice of the block's tickers) covering each group's run in pieces of at most `most` tickers."""
-        bounds = [*self.group_starts.tolist(), self.tickers.size]
-        return [
-            (int(gid), slice(lo, min(lo + max(1, most), end)))
-            for gid, start, end in zip(self.group_ids.tolist(), bounds[:-1], bounds[1:], strict=True)
-            for lo in range(start, end, max(1, most))
-        ]
 
 
 class _Arrays:
@@ -271,28 +224,6 @@ def _model_params(
     return np.stack(alphas, 1), np.stack(betas, 1), dof, sigma
 
 
-def _estimation_sums(x: np.ndarray, y: np.ndarray, valid: np.ndarray, nf: np.ndarray) -> dict[str, np.ndarray]:
-    """Estimation-window sums (two-pass centred moments), as transforms.event_study.market_model_fits.
-    x: (E, R); y, valid: (T, E, R); nf: (T, E) valid days."""
-    xe = np.where(valid, x[None], 0.0)
-    ye = np.where(valid, y, 0.0)
-    sums: dict[str, np.ndarray] = {}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sums["sum_x"], sums["sum_y"] = xe.sum(-1), ye.sum(-1)
-        sums["sum_xx"] = np.einsum("ter,ter->te", xe, xe)
-        sums["sum_xy"] = np.einsum("ter,ter->te", xe, ye)
-        sums["sum_yy"] = np.einsum("ter,ter->te", ye, ye)
-        sums["x_mean"], sums["y_mean"] = sums["sum_x"] / nf, sums["sum_y"] / nf
-        xe -= sums["x_mean"][..., None]
-        ye -= sums["y_mean"][..., None]
-        xe[~valid] = 0.0
-        ye[~valid] = 0.0
-        sums["s_xx"] = np.einsum("ter,ter->te", xe, xe)
-        sums["s_xy"] = np.einsum("ter,ter->te", xe, ye)
-        sums["s_yy"] = np.einsum("ter,ter->te", ye, ye)
-    return sums
-
-
 def _compute_chunk(
     block: _Block,
     events: np.ndarray,
@@ -316,16 +247,17 @@ def _compute_chunk(
     pos = np.clip(pos, 0, block.calendar.size - 1)
     columns = block.calendar[pos]
     x = np.where(exists, block.x[pos], np.nan)  # (E, R)
-    y = matrix[tk[:, None, None], columns[None, :, :]]  # (T, E, R)
-    if not exists.all():
-        y[:, ~exists] = np.nan
+    x_finite = np.where(exists, x, 0.0)  # (E, R): 0 off the calendar, where no ticker has a return either
+    y = np.empty((n_t, n_e, rel.size))  # (T, E, R): NaN off the calendar and where the ticker has no return
+    _kernels.gather_windows(matrix, tk, columns, exists, y, matrix.shape[0], matrix.shape[1], n_t, n_e, rel.size)
     has = ~np.isnan(y)
 
     est = slice(est_lo - lo, est_hi - lo + 1)
-    valid = has[:, :, est]
-    n = np.count_nonzero(valid, axis=-1)
-    nf = n.astype(np.float64)
-    sums = _estimation_sums(x[:, est], y[:, :, est], valid, nf)
+    packed = np.empty((len(_SUMS) + 1, n_t, n_e))
+    _kernels.estimation_sums(y, x_finite, packed, n_t, n_e, rel.size, est.start, est.stop)
+    nf = packed[0]
+    n = nf.astype(np.int64)
+    sums = dict(zip(_SUMS, packed[1:], strict=True))
     alpha, beta, dof, sigma = _model_params(models, nf, sums)
 
     arw = slice(ar_lo - lo, ar_hi - lo + 1)
@@ -353,31 +285,34 @@ def _compute_chunk(
 
     # Kolari-Pynnönen: z_it = (AR_it - mean_i AR) / sd_i on the fitted tickers' valid estimation days, summed per
     # group and day. AR_it - mean_i = y_it - ybar_i - beta_i (x_t - xbar_i) for all three models, and sd_i (sample
-    # sd of the estimation ARs) is sigma_i sqrt(dof_i / (n_i - 1)), so the group sums are three small matrix
-    # products per event: (weights 1/sd_i over the group's tickers) x (y on valid days, validity), never an
-    # array of z. The squares sum to n_i - 1 per ticker (sum of squared deviations / their sample variance).
+    # sd of the estimation ARs) is sigma_i sqrt(dof_i / (n_i - 1)): one compiled pass adds weight_i (y_it - shift_i
+    # - beta_i x_t) into the group's day (never an array of z). The squares sum to n_i - 1 per ticker (sum of
+    # squared deviations / their sample variance).
+    group_of = np.repeat(block.group_ids, np.diff(np.append(block.group_starts, n_t))).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = sigma * np.sqrt(dof / (nf[:, None] - 1))
         weight = np.where(fitted[:, None, :], 1.0 / sd, 0.0)  # (T, M, E)
         shift = sums["y_mean"][:, None] - beta * sums["x_mean"][:, None]  # ybar_i - beta_i xbar_i
         z_sq = np.where(fitted[:, None, :], np.where(sd > 0, nf[:, None] - 1, np.nan), 0.0)
-    keep = fitted[:, None, :]
-    on_y = weight.transpose(2, 1, 0)  # (E, M, T)
-    on_valid = np.concatenate(  # weights of the validity terms: (E, 2 M, T)
-        [on_y * np.where(keep, shift, 0.0).transpose(2, 1, 0), on_y * np.where(keep, beta, 0.0).transpose(2, 1, 0)],
-        axis=1,
-    )
-    # (E, T, Rest) and C-contiguous: matmul falls back to a slow non-BLAS loop on transposed views
-    y_valid = np.ascontiguousarray(np.where(valid, y[:, :, est], 0.0).transpose(1, 0, 2))
-    valid_f = np.ascontiguousarray(valid.transpose(1, 0, 2), dtype=np.float64)
-    x_est = np.where(exists, x, 0.0)[:, None, est]
     z_sum = np.zeros((block.n_groups, n_m, n_e, est.stop - est.start))
-    for gid, part in block.slices(_KP_SLICE_CELLS // (2 * n_m * (est.stop - est.start))):
-        z_v = np.matmul(on_valid[:, :, part], valid_f[:, part])  # (E, 2 M, Rest)
-        z_part = np.matmul(on_y[:, :, part], y_valid[:, part]) - z_v[:, :n_m] - z_v[:, n_m:] * x_est
-        z_sum[gid] += z_part.transpose(1, 0, 2)
+    _kernels.kp_sums(
+        y,
+        x_finite,
+        weight,
+        shift,
+        beta,
+        fitted,
+        group_of,
+        z_sum,
+        n_t,
+        n_m,
+        n_e,
+        rel.size,
+        est.start,
+        est.stop,
+        block.n_groups,
+    )
     z_sum[-1] = z_sum[:-1].sum(axis=0)
-    del y_valid, valid_f
     fit_f = fitted.astype(np.float64)
     tickers = block.group_sums(fit_f)[:, None, :]
     t_sum = block.group_sums(fit_f * nf)[:, None, :]
@@ -385,38 +320,19 @@ def _compute_chunk(
     z_sq_sum = block.group_sums(z_sq)  # (G, M, E)
 
     # Corrado: ranks over the estimation and event-window days with a return of each fitted (ticker, event),
-    # one model at a time (the days ranked do not depend on the model).
+    # one model at a time (the days ranked do not depend on the model): transforms.dense_ranks.
     rank_day = np.zeros(rel.size, dtype=bool)
     rank_day[est] = True
     rank_day[arw] = True
-    present = has & rank_day & fitted[:, :, None]
-    count = np.count_nonzero(present, axis=-1).reshape(-1)
-    u_count = block.group_sums(present.astype(np.float64))  # (G, E, R)
-    y_ranked = np.where(present, y, np.inf)  # absent days rank last (+inf) whatever the model
-    del present
-    x_finite = np.where(exists, x, 0.0)[None]
-    absent_est = (est.stop - est.start) - nf  # +inf estimation days of a fitted pair
-    u_sums = []
-    n_a = ar_hi - ar_lo + 1
-    ar_window = np.empty((n_t, n_m, n_e, n_a))
-    for m in range(n_m):
-        a_m, b_m = alpha[:, m, :, None], beta[:, m, :, None]
-        ar_window[:, m] = y[:, :, arw] - (a_m + b_m * x[None, :, arw])  # NaN without a return
-        ar = y_ranked - (a_m + b_m * x_finite)  # (T, E, R): the abnormal returns, +inf on absent days
-        with np.errstate(invalid="ignore", divide="ignore"):  # share of positive estimation ARs (fitted pairs)
-            out.share_pos[tk[:, None], m, ev[None, :]] = (np.count_nonzero(ar[:, :, est] > 0, -1) - absent_est) / nf
-        u = np.empty_like(ar)
-        _centred_ranks(ar.reshape(-1, rel.size), count, u.reshape(-1, rel.size))
-        del ar
-        u_sums.append(block.group_sums(u))
-        del u
+    u_sum, u_count, share_pos = corrado_sums(y, x, alpha, beta, fitted, est, rank_day, group_of, block.n_groups)
+    out.share_pos[ixm] = share_pos
     with group.lock:
         group.z_sum[:, :, ev] += z_sum
         group.z_sq[:, :, ev] += z_sq_sum
         group.tickers[:, :, ev] += tickers
         group.t_sum[:, :, ev] += t_sum
         group.t_sq[:, :, ev] += t_sq
-        group.u_sum[:, :, ev] += np.stack(u_sums, 1)
+        group.u_sum[:, :, ev] += u_sum
         group.u_count[:, :, ev] += u_count[:, None]
 
     # Event window: the rows of marts.abnormal_returns (finished in _abnormal_returns) and the CAR windows.
@@ -426,35 +342,33 @@ def _compute_chunk(
     out.bench_x[block.bench, ev] = x[:, arw]
     out.bench_exists[block.bench, ev] = exists[:, arw]
     out.bench_date[block.bench, ev] = axis_days[columns[:, arw]]
-    ara, has_a, ya, xa = ar_window, has[:, :, arw], y[:, :, arw], x[:, arw]
-    for k, (a, b) in enumerate(windows):
-        w = slice(a - ar_lo, b - ar_lo + 1)
-        length = b - a + 1
-        days = has_a[:, :, w].sum(-1)
-        complete = days == length
-        car = np.where(complete[:, None], np.where(has_a[:, None, :, w], ara[..., w], 0.0).sum(-1), np.nan)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            raw = np.where(complete, np.prod(np.where(has_a[:, :, w], 1 + ya[:, :, w], 1.0), axis=-1) - 1, np.nan)
-            centred = np.where(exists[:, arw][:, w], xa[:, w], 0.0).sum(-1)[None, :] - length * sums["x_mean"]
-            factor = np.stack(
-                [
-                    length + length**2 / nf + centred**2 / sums["s_xx"]
-                    if m == MODEL_MARKET
-                    else length + length**2 / nf
-                    if m == MODEL_CONSTANT_MEAN
-                    else np.full(nf.shape, float(length))
-                    for m in models
-                ],
-                1,
-            )
-            positive = sigma > 0
-            car_se = np.where(complete[:, None], sigma * np.sqrt(factor), np.nan)
-            out.car[ixm[0], ixm[1], ixm[2], k] = car
-            out.car_t[ixm[0], ixm[1], ixm[2], k] = np.where(positive, car / (sigma * np.sqrt(length)), np.nan)
-            out.car_se[ixm[0], ixm[1], ixm[2], k] = car_se
-            out.scar[ixm[0], ixm[1], ixm[2], k] = np.where(positive, car / car_se, np.nan)
-        out.days[ix[0], ix[1], k] = days
-        out.raw[ix[0], ix[1], k] = raw
+    _kernels.window_stats(
+        y,
+        x_finite,
+        alpha,
+        beta,
+        sigma,
+        nf,
+        sums["x_mean"],
+        sums["s_xx"],
+        np.array([_MODEL_KINDS[m] for m in models], dtype=np.int64),
+        np.array([a - lo for a, _ in windows], dtype=np.int64),
+        np.array([b - a + 1 for a, b in windows], dtype=np.int64),
+        np.concatenate([tk, ev]).astype(np.int64),
+        out.car,
+        out.car_t,
+        out.car_se,
+        out.scar,
+        out.days,
+        out.raw,
+        n_t,
+        n_m,
+        n_e,
+        rel.size,
+        len(windows),
+        out.car.shape[0],
+        out.car.shape[2],
+    )
 
 
 @dataclass
@@ -483,6 +397,20 @@ def _float(name: str, values: np.ndarray) -> pl.Series:
     return series.fill_nan(None) if np.isnan(values).any() else series
 
 
+# The statistics of transforms/_dense_kernels.c's group_stats, in its order.
+_GROUP_STATS = (
+    "n",
+    "caar",
+    "median_car",
+    "share_negative",
+    "sd_car",
+    "sum_scar",
+    "mean_scar",
+    "sd_scar",
+    "patell_var",
+    "positives",
+    "p_hat",
+)
 _KEY_NAMES = {"event_id": "events", "ticker": "tickers", "model": "models"}  # abnormal_returns key: _Names field
 
 
@@ -495,7 +423,8 @@ def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int, *, consume: bool 
 
     The frame is the largest thing this module makes (7.6 M rows for 3,000 tickers x 40 events x 3 models): each
     column is allocated once at its final length and filled by chunks of events (the rows come in event order),
-    each piece one boolean compression of an (event, ticker, model, rel_day) view, never sorted; the working
+    each chunk's rows written in key order by one compiled pass (abnormal_rows: expected = alpha + beta x, the
+    AR, and the cumulative AR, null from the first benchmark day without a return), never sorted; the working
     arrays are those of one chunk (about _AR_CHUNK_CELLS cells), and keys are Enum codes. `consume`: free each
     event's returns (out.ar_ret) once its rows are written, so that the columns grow into their memory."""
     n_c, n_m, n_e = out.alpha.shape
@@ -511,43 +440,46 @@ def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int, *, consume: bool 
         "date": np.empty(total, dtype=np.int32),
         **{k: np.empty(total) for k in ("ret", "benchmark_ret", "expected_ret", "abnormal_ret", "car")},
     }
-    rel_days = np.arange(ar_lo, ar_lo + n_a, dtype=np.int32)
+    fitted_bytes = np.ascontiguousarray(out.fitted, dtype=np.uint8)
+    bench_code = out.bench_code.astype(np.int64)
+    bench_exists = out.bench_exists.astype(np.uint8)
     step = max(1, _AR_CHUNK_CELLS // max(1, n_c * n_m * n_a))
     stop = 0
     for first in range(0, n_e, step):
         es = slice(first, min(first + step, n_e))
         rows = slice(stop, stop + int(per_event[es].sum()))
         stop = rows.stop
-        ret = out.ar_returns(es)[:, :, None, :]  # (e, C, 1, A)
-        has_e = out.fitted[:, es].T[:, :, None, None] & ~np.isnan(ret)  # a row for each model
-        shape = (has_e.shape[0], n_c, n_m, n_a)
-        mask = np.broadcast_to(has_e, shape)
-
-        def put(name: str, values: np.ndarray, rows: slice = rows, mask: np.ndarray = mask) -> None:
-            columns[name][rows] = np.broadcast_to(values, mask.shape)[mask]
-
-        put("event_id", codes["event_id"][es, None, None, None])
-        put("ticker", codes["ticker"][None, :, None, None])
-        put("model", codes["model"][None, None, :, None])
-        put("rel_day", rel_days)
-        put("date", out.bench_date[:, es][out.bench_code].transpose(1, 0, 2)[:, :, None, :])
-        x = out.bench_x[:, es][out.bench_code].transpose(1, 0, 2)[:, :, None, :]
-        put("ret", ret)
-        put("benchmark_ret", x)
-        dense = np.multiply(out.beta[:, :, es].transpose(2, 0, 1)[..., None], x)  # (e, C, M, A)
-        dense += out.alpha[:, :, es].transpose(2, 0, 1)[..., None]  # expected = alpha + beta x, as the long pipeline
-        put("expected_ret", dense)
-        np.subtract(ret, dense, out=dense)
-        put("abnormal_ret", dense)
-        # The cumulative AR runs over the rows that exist and stops (null) at the first existing day without a
-        # return.
-        np.copyto(dense, 0.0, where=~has_e)
-        np.cumsum(dense, axis=-1, out=dense)
-        gap = out.bench_exists[:, es][out.bench_code].transpose(1, 0, 2)[:, :, None, :] & np.isnan(ret)
-        np.copyto(dense, np.nan, where=np.cumsum(gap, axis=-1) > 0)
-        put("car", dense)
+        written = _kernels.abnormal_rows(
+            np.ascontiguousarray(out.ar_returns(es)),  # (e, C, A)
+            fitted_bytes,
+            bench_code,
+            out.bench_x,
+            bench_exists,
+            out.bench_date,
+            out.alpha,
+            out.beta,
+            columns["event_id"][rows],
+            columns["ticker"][rows],
+            columns["model"][rows],
+            columns["rel_day"][rows],
+            columns["date"][rows],
+            columns["ret"][rows],
+            columns["benchmark_ret"][rows],
+            columns["expected_ret"][rows],
+            columns["abnormal_ret"][rows],
+            columns["car"][rows],
+            es.start,
+            es.stop - es.start,
+            n_c,
+            n_m,
+            n_e,
+            n_a,
+            out.bench_x.shape[0],
+            ar_lo,
+        )
+        if written != rows.stop - rows.start:
+            raise AssertionError(f"abnormal_returns: {written} rows for events {es}, counted {rows.stop - rows.start}")
         if consume:
-            del ret, dense, x, gap, has_e, mask
             out.ar_ret[es] = [np.empty((0, 0))] * (es.stop - es.start)
             _release_freed_memory()
     series: dict[str, pl.Series] = {
@@ -561,24 +493,36 @@ def _abnormal_returns(out: _Arrays, names: _Names, ar_lo: int, *, consume: bool 
 
 
 def _event_impact(out: _Arrays, names: _Names, windows: list[tuple[int, int]]) -> pl.DataFrame:
-    """marts.event_impact in (event, ticker, model, window) order (boolean compressions, as _abnormal_returns)."""
+    """marts.event_impact in (event, ticker, model, window) order: the (event, ticker) pairs fitted, each with
+    every model and window; each column is one `take` of its array at flat positions computed once."""
     n_c, n_m, n_e, n_w = out.car.shape
-    mask = np.broadcast_to(out.fitted.T[:, :, None, None], (n_e, n_c, n_m, n_w))
+    e_idx, c_idx = np.nonzero(out.fitted.T)  # the pairs in (event, ticker) order
+    pair = (c_idx * n_e + e_idx)[:, None, None]  # (P, 1, 1) positions in (C, E) arrays
+    m = np.arange(n_m)[None, :, None]
+    w = np.arange(n_w)[None, None, :]
+    shape = (c_idx.size, n_m, n_w)
+    at_model = np.broadcast_to((c_idx[:, None, None] * n_m + m) * n_e + e_idx[:, None, None], shape).reshape(-1)
+    at_window = at_model * n_w + np.broadcast_to(w, shape).reshape(-1)
+    at_pair = np.broadcast_to(pair, shape).reshape(-1)
+    at_pair_window = np.broadcast_to(pair * n_w + w, shape).reshape(-1)
 
-    def rows(values: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(values, mask.shape)[mask]
+    def rows(values: np.ndarray) -> np.ndarray:  # a (M, W)-pattern value, repeated for each pair
+        return np.broadcast_to(values, shape).reshape(-1)
+
+    def each_pair(values: np.ndarray) -> np.ndarray:  # one value per pair
+        return np.repeat(values, n_m * n_w)
 
     def per_window(values: np.ndarray) -> np.ndarray:  # (C, M, E, W)
-        return rows(values.transpose(2, 0, 1, 3))
+        return values.reshape(-1).take(at_window)
 
     def per_model(values: np.ndarray) -> np.ndarray:  # (C, M, E)
-        return rows(values.transpose(2, 0, 1)[..., None])
+        return values.reshape(-1).take(at_model)
 
     def per_pair(values: np.ndarray) -> np.ndarray:  # (C, E)
-        return rows(values.T[:, :, None, None])
+        return np.ascontiguousarray(values).reshape(-1).take(at_pair)
 
     def per_pair_window(values: np.ndarray) -> np.ndarray:  # (C, E, W)
-        return rows(values.transpose(1, 0, 2)[:, :, None, :])
+        return values.reshape(-1).take(at_pair_window)
 
     studied = names.ticker_group >= 0
     benchmarks = sorted(set(names.ticker_benchmark.filter(pl.Series(studied)).to_list()))
@@ -588,12 +532,12 @@ def _event_impact(out: _Arrays, names: _Names, windows: list[tuple[int, int]]) -
     dof = per_model(out.dof)
     car_t, scar = per_window(out.car_t), per_window(out.scar)
     columns: dict[str, pl.Series] = {
-        "event_id": _enum("event_id", rows(_code_array(n_e)[:, None, None, None]), names.events.to_list()),
-        "event_date": pl.Series("event_date", rows(names.event_dates[:, None, None, None])).cast(pl.Date),
+        "event_id": _enum("event_id", each_pair(_code_array(n_e)[e_idx]), names.events.to_list()),
+        "event_date": pl.Series("event_date", each_pair(names.event_dates[e_idx])).cast(pl.Date),
         "day0": pl.Series("day0", per_pair(out.day0)).cast(pl.Date),
-        "ticker": _enum("ticker", rows(_code_array(n_c)[None, :, None, None]), names.tickers.to_list()),
-        "group": _enum("group", per_pair(np.broadcast_to(group_code[:, None], (n_c, n_e))), names.groups.to_list()),
-        "model": _enum("model", rows(_code_array(n_m)[None, None, :, None]), names.models.to_list()),
+        "ticker": _enum("ticker", each_pair(_code_array(n_c)[c_idx]), names.tickers.to_list()),
+        "group": _enum("group", each_pair(group_code[c_idx]), names.groups.to_list()),
+        "model": _enum("model", rows(_code_array(n_m)[:, None]), names.models.to_list()),
         "window_start": pl.Series("window_start", rows(np.array([a for a, _ in windows], dtype=np.int32))),
         "window_end": pl.Series("window_end", rows(np.array([b for _, b in windows], dtype=np.int32))),
         "car": _float("car", per_window(out.car)),
@@ -604,7 +548,7 @@ def _event_impact(out: _Arrays, names: _Names, windows: list[tuple[int, int]]) -
         "beta": _float("beta", per_model(out.beta)),
         "sigma": _float("sigma", per_model(out.sigma)),
         "n_estimation": pl.Series("n_estimation", per_pair(out.n).astype(np.int32)),
-        "benchmark": _enum("benchmark", per_pair(np.broadcast_to(bench_code[:, None], (n_c, n_e))), benchmarks),
+        "benchmark": _enum("benchmark", each_pair(bench_code[c_idx]), benchmarks),
         "car_se": _float("car_se", per_window(out.car_se)),
         "scar": _float("scar", scar),
         "scar_p": _float("scar_p", two_sided_t_p(scar, dof)),
@@ -613,53 +557,30 @@ def _event_impact(out: _Arrays, names: _Names, windows: list[tuple[int, int]]) -
     return pl.DataFrame([columns[k] for k in EVENT_IMPACT_SCHEMA])
 
 
-def _nan_median(values: np.ndarray) -> np.ndarray:
-    """np.nanmedian over axis 0 (NaN where a column has no value), by one sort: NaN sorts last."""
-    if values.shape[0] == 0:
-        return np.full(values.shape[1:], np.nan)
-    ordered = np.sort(values, axis=0)
-    count = np.count_nonzero(~np.isnan(values), axis=0)
-    low = np.take_along_axis(ordered, np.maximum(count - 1, 0)[None] // 2, axis=0)[0]
-    high = np.take_along_axis(ordered, np.minimum(count // 2, values.shape[0] - 1)[None], axis=0)[0]
-    with np.errstate(invalid="ignore"):
-        return np.where(count > 0, (low + high) / 2, np.nan)
-
-
 def _group_impact(
     out: _Arrays, group: _GroupSums, names: _Names, windows: list[tuple[int, int]], rel_lo: int
 ) -> pl.DataFrame:
     """marts.group_impact (transforms.group_tests definitions) from the window arrays and the group sums."""
-    tested = out.fitted[:, None, :, None] & ~np.isnan(out.car) & ~np.isnan(out.scar)  # (C, M, E, W)
+    n_c, n_m, n_e, n_w = out.car.shape
     n_groups = len(names.groups)
-    studied = names.ticker_group >= 0
-    car = np.where(tested, out.car, np.nan)
-    scar = np.where(tested, out.scar, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        patell = np.where(tested, (out.dof / (out.dof - 2))[..., None], np.nan)
-        share = np.where(tested, out.share_pos[..., None], np.nan)
-    stats_by_group = []
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: groups without a tested ticker
-        for gi in range(n_groups):  # a handful of groups; every reduction is over the ticker axis
-            rows = np.flatnonzero(studied if gi == n_groups - 1 else names.ticker_group == gi)
-            gc, gs = car[rows], scar[rows]
-            n = tested[rows].sum(axis=0).astype(np.float64)
-            stats_by_group.append(
-                {
-                    "n": n,
-                    "caar": np.nanmean(gc, axis=0),
-                    "median_car": _nan_median(gc),
-                    "share_negative": (gc < 0).sum(axis=0) / n,
-                    "sd_car": np.nanstd(gc, axis=0, ddof=1),
-                    "sum_scar": np.nansum(gs, axis=0),
-                    "mean_scar": np.nanmean(gs, axis=0),
-                    "sd_scar": np.nanstd(gs, axis=0, ddof=1),
-                    "patell_var": np.nansum(patell[rows], axis=0),
-                    "positives": (gc > 0).sum(axis=0).astype(np.float64),
-                    "p_hat": np.nanmean(share[rows], axis=0),
-                }
-            )
-    s = {k: np.stack([d[k] for d in stats_by_group]) for k in stats_by_group[0]}  # (G, M, E, W)
+    # Per (group, model, event, window) over the tested tickers (fitted, with a CAR and a SCAR): one compiled
+    # pass for the sums, one for the deviations and the medians (transforms/_dense_kernels.c: group_stats).
+    stats = np.empty((len(_GROUP_STATS), n_groups, n_m, n_e, n_w))
+    _kernels.group_stats(  # ticker-last copies: each cell's values contiguous
+        np.ascontiguousarray(out.car.transpose(1, 2, 3, 0)),
+        np.ascontiguousarray(out.scar.transpose(1, 2, 3, 0)),
+        np.ascontiguousarray(out.fitted.T),
+        np.ascontiguousarray(out.dof.transpose(1, 2, 0)),
+        np.ascontiguousarray(out.share_pos.transpose(1, 2, 0)),
+        names.ticker_group.astype(np.int64),
+        stats,
+        n_c,
+        n_m,
+        n_e,
+        n_w,
+        n_groups,
+    )
+    s = dict(zip(_GROUP_STATS, stats, strict=True))  # (G, M, E, W) each
     with np.errstate(invalid="ignore", divide="ignore"):
         n = s["n"]
         sqrt_n = np.sqrt(n)
@@ -808,31 +729,31 @@ def _scatter(returns: pl.DataFrame, names: list[str]) -> tuple[np.ndarray, np.nd
     bounds = range(0, returns.height, _SLICE_ROWS)
 
     def piece(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        ret = rets.slice(start, _SLICE_ROWS).to_numpy()  # nulls become NaN
-        code = codes[start : start + ret.size]
-        day = days.slice(start, _SLICE_ROWS).to_numpy() - first
-        keep = (code < n) & ~np.isnan(ret)
-        return (code, day, ret) if keep.all() else (code[keep], day[keep], ret[keep])
+        ret = np.ascontiguousarray(rets.slice(start, _SLICE_ROWS).to_numpy(), dtype=np.float64)  # nulls: NaN
+        day = np.ascontiguousarray(days.slice(start, _SLICE_ROWS).to_numpy(), dtype=np.int32)
+        return np.ascontiguousarray(codes[start : start + ret.size]), day, ret
 
     if days.null_count() == days.len():
         return np.full((n, 0), np.nan), np.zeros(0, np.int32), np.zeros(n, dtype=bool)
     first, last = int(typing.cast(int, days.min())), int(typing.cast(int, days.max()))
+    days = days.fill_null(last + 1)  # outside the span: counted by scatter_counts and refused below
     span = last - first + 1
     present = np.zeros(span, dtype=np.int64)
     priced = np.zeros(n, dtype=np.int64)
+    undated = 0
     for start in bounds:
-        code, day, _ = piece(start)
-        present += np.bincount(day, minlength=span)
-        priced += np.bincount(code, minlength=n)
+        code, day, ret = piece(start)
+        undated += _kernels.scatter_counts(code, day, ret, present, priced, ret.size, n, first, span)
+    if undated:
+        raise ValueError(f"returns has {undated} rows with a return but no date")
     axis_days = (np.flatnonzero(present) + first).astype(np.int32)
     column_of = np.cumsum(present > 0) - 1
     matrix = np.full((n, axis_days.size), np.nan)
+    repeated = 0
     for start in bounds:
         code, day, ret = piece(start)
-        cell = code * np.int64(axis_days.size)
-        cell += column_of[day]
-        matrix.reshape(-1)[cell] = ret
-    if np.count_nonzero(~np.isnan(matrix)) != priced.sum():
+        repeated += _kernels.scatter_fill(code, day, ret, column_of, matrix, ret.size, n, first, span, axis_days.size)
+    if repeated:
         valid = returns.filter(pl.col("ret").is_not_null() & pl.col("ret").is_not_nan())
         dupes = valid.filter(
             pl.col("ticker").cast(pl.String).is_in(names) & pl.struct("ticker", "date").is_duplicated()
@@ -949,7 +870,9 @@ def run_dense_study(
         for task in tasks:
             compute(task)
     del compute, matrix  # the largest array so far; the output frames come next
-    _release_freed_memory()
+    concurrent = _THREADS > 1 and np.count_nonzero(out.fitted) * len(models) * (ar_hi - ar_lo + 1) < _CONCURRENT_ROWS
+    if not concurrent:  # memory first: hand back what the chunks freed (a few ms; not worth it for small frames)
+        _release_freed_memory()
 
     # Two halves of the frames at once (numpy and polars free the GIL): abnormal_returns (the largest), skips and
     # warnings on a second thread, the rest here. When abnormal_returns is large enough for memory to matter more
@@ -962,7 +885,6 @@ def run_dense_study(
             _warnings(out, names, windows, config),
         )
 
-    concurrent = _THREADS > 1 and np.count_nonzero(out.fitted) * len(models) * (ar_hi - ar_lo + 1) < _CONCURRENT_ROWS
     if concurrent:
         with ThreadPoolExecutor(1) as pool:
             later = pool.submit(second)
