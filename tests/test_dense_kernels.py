@@ -120,11 +120,16 @@ def test_ties_near_ties_and_signed_zeros_take_the_exact_path() -> None:
     y[6, 0, 10] = -0.0
     y[6, 0, 11] = 0.0
     y[3, 0, 12] = 5e-324  # positive, but its key agrees with +0.0's above the index bits
+    # An estimation day and an event day alone: tied, and one ulp apart with the event day the larger.
+    y[0, 1, 20] = y[0, 1, 38] = 0.0333
+    y[1, 1, 20] = 0.0444
+    y[1, 1, 38] = np.nextafter(0.0444, 1.0)
+    y[2, 1, 35] = y[2, 1, 37] = 0.0011  # two event days alone, tied (amid the estimation days' values)
     y[2, 0, 8] = -0.0
     y[2, 0, 9] = 0.0
     y[2, 0, 37] = -0.0
     y[3, 1, 10:30] = 0.0  # zero ARs on estimation days for model 0
-    case["fitted"][:, 0] = True
+    case["fitted"][:, :2] = True
     _check(case, slice(0, 30), np.ones(40, dtype=bool))
 
 

@@ -66,30 +66,33 @@ static Py_ssize_t present(const uint64_t *keys, Py_ssize_t width) {
 /* Writes each present day's centred rank U = K / (M + 1) - 1/2 into u_day[day] from the keys alone and returns
  * how many part-A returns are positive, or -1 when the keys cannot decide: two keys equal above the index bits
  * (near-equal or tied values), or a part-A key at +0.0's. One pass over part A in order, the part-B days
- * inserted as their keys come up: part-A day i with j part-B days below it has rank K = i + j + 1. */
+ * inserted as their keys come up: part-A day i with j part-B days below it has rank K = i + j + 1, and U is
+ * u_of[K - 1]. Two equal keys are neighbours in the merged order, so comparing each key with the one before
+ * finds them all. */
 static Py_ssize_t fast_ranks(const uint64_t *ka, const uint64_t *kb, Py_ssize_t na, Py_ssize_t nb, uint64_t high,
                              uint64_t low_a, uint64_t low_b, const int64_t *pos_a, const int64_t *pos_b,
-                             double inverse, double *u_day) {
+                             const double *u_of, double *u_day) {
     Py_ssize_t j = 0, positive = 0;
-    uint64_t previous = 0, next_b = nb ? kb[0] & high : UINT64_MAX;
+    uint64_t previous = 1; /* no top has its lowest bit set: equal to none */
+    uint64_t next_b = nb ? kb[0] & high : UINT64_MAX;
     for (Py_ssize_t i = 0; i < na; i++) {
         const uint64_t top = ka[i] & high;
         while (next_b <= top) { /* B day j comes first (or ties: the exact path decides) */
-            if (next_b == top || (i + j > 0 && next_b == previous)) return -1;
-            u_day[pos_b[kb[j] & low_b]] = (i + j + 1.0) * inverse - 0.5;
+            if (next_b == previous) return -1;
+            u_day[pos_b[kb[j] & low_b]] = u_of[i + j];
             previous = next_b;
             j++;
             next_b = j < nb ? kb[j] & high : UINT64_MAX;
         }
-        if ((i + j > 0 && top == previous) || top == SIGN) return -1;
+        if ((top == previous) | (top == SIGN)) return -1;
         positive += top > SIGN;
-        u_day[pos_a[ka[i] & low_a]] = (i + j + 1.0) * inverse - 0.5;
+        u_day[pos_a[ka[i] & low_a]] = u_of[i + j];
         previous = top;
     }
     for (; j < nb; j++) {
         const uint64_t top = kb[j] & high;
-        if (na + j > 0 && top == previous) return -1;
-        u_day[pos_b[kb[j] & low_b]] = (na + j + 1.0) * inverse - 0.5;
+        if (top == previous) return -1;
+        u_day[pos_b[kb[j] & low_b]] = u_of[na + j];
         previous = top;
     }
     return positive;
@@ -143,12 +146,15 @@ static int rank_sums(const RankArgs *s) {
     double *va = values, *merged = values + width + 1;
     int64_t *da = days, *order = days + width + 1, *db = days + 2 * (width + 1);
     double *vb = malloc(sizeof(double) * (s->width_b + 1));
-    double *u_day = malloc(sizeof(double) * (s->n_r + 1));
-    if (!vb || !u_day) {
+    double *u_day = calloc(s->n_r + 1, sizeof(double)); /* days never ranked stay 0 */
+    double *u_of = malloc(sizeof(double) * (width + 1));
+    Py_ssize_t u_of_n = -1;
+    if (!vb || !u_day || !u_of) {
         free(values);
         free(days);
         free(vb);
         free(u_day);
+        free(u_of);
         return -1;
     }
     for (Py_ssize_t t = 0; t < s->n_t; t++) {
@@ -163,9 +169,13 @@ static int rank_sums(const RankArgs *s) {
                 if (n == 0) continue;
                 double *u_row = s->u_sum + ((g * s->n_m + m) * s->n_e + e) * s->n_r;
                 const double scale = n + 1.0;
-                memset(u_day, 0, sizeof(double) * s->n_r);
-                Py_ssize_t positive =
-                    fast_ranks(ka, kb, na, nb, high, low_a, low_b, s->pos_a, s->pos_b, 1.0 / scale, u_day);
+                if (n != u_of_n) { /* U of each rank among n days: (k + 1) / (n + 1) - 1/2 */
+                    const double inverse = 1.0 / scale;
+                    for (Py_ssize_t k = 0; k < n; k++) u_of[k] = (k + 1.0) * inverse - 0.5;
+                    u_of_n = n;
+                }
+                if (n < width) memset(u_day, 0, sizeof(double) * s->n_r); /* absent days: no rank */
+                Py_ssize_t positive = fast_ranks(ka, kb, na, nb, high, low_a, low_b, s->pos_a, s->pos_b, u_of, u_day);
                 if (positive < 0) {
                     const double a = s->alpha[row], b = s->beta[row];
                     exact_order(ka, s->width_a, low_a, yr, xr, a, b, s->pos_a, va, da);
@@ -206,6 +216,7 @@ static int rank_sums(const RankArgs *s) {
     free(days);
     free(vb);
     free(u_day);
+    free(u_of);
     return 0;
 }
 
