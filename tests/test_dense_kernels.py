@@ -209,3 +209,25 @@ def test_kernels_refuse_arrays_of_the_wrong_size() -> None:
         )
     with pytest.raises(ValueError, match="not C-contiguous"):  # a strided view is not one buffer
         kernels.estimation_sums(np.zeros((2, 3, 20))[:, :, ::2], np.zeros((3, 10)), sums, 2, 3, 10, 0, 8)
+
+
+def test_rank_kernels_refuse_positions_bits_and_groups_out_of_range() -> None:
+    """Day positions past the window, too few index bits for a part, or a group past the sums: an IndexError."""
+    case = _inputs(1, n_t=2, n_e=1, n_r=10)
+    case["alpha"], case["beta"] = case["alpha"][:, :1].copy(), case["beta"][:, :1].copy()  # one model
+    y, x = case["y"], np.nan_to_num(case["x"])
+    a, b, fitted = case["alpha"], case["beta"], case["fitted"].astype(np.uint8)
+    pos = np.arange(8, dtype=np.int64)
+    keys = np.empty((2, 1, 1, 8), dtype=np.uint64)
+    with pytest.raises(IndexError, match="fill_keys: a day position out of range, or 2 index bits too few"):
+        kernels.fill_keys(y, x, a, b, fitted, pos, 2, keys, 2, 1, 1, 10, 8)
+    with pytest.raises(IndexError, match="fill_keys: a day position out of range"):
+        kernels.fill_keys(y, x, a, b, fitted, pos + 5, 3, keys, 2, 1, 1, 10, 8)
+    kernels.fill_keys(y, x, a, b, fitted, pos, 3, keys, 2, 1, 1, 10, 8)
+    keys.sort(axis=-1)
+    empty, none = np.empty((2, 1, 1, 0), dtype=np.uint64), np.empty(0, dtype=np.int64)
+    u_sum, u_count, share = np.zeros((2, 1, 1, 10)), np.zeros((2, 1, 10)), np.empty((2, 1, 1))
+    with pytest.raises(IndexError, match="rank_sums: a group out of range"):
+        kernels.rank_sums(
+            keys, empty, 3, 1, y, x, a, b, pos, none, np.array([0, 2]), u_sum, u_count, share, 2, 1, 1, 10, 8, 0, 2
+        )

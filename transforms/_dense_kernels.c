@@ -230,6 +230,23 @@ static int check(const Py_buffer *view, Py_ssize_t count, Py_ssize_t itemsize, c
     return 0;
 }
 
+/* Every position in [0, n_r) and `bits` wide enough for `width` indices (at most 16 bits): sets an IndexError
+ * naming `what` otherwise. */
+static int check_positions(const Py_buffer *pos, Py_ssize_t width, Py_ssize_t n_r, int bits, const char *what) {
+    const int64_t *p = pos->buf;
+    int bad = bits < 1 || bits > 16 || ((Py_ssize_t)1 << bits) < width;
+    for (Py_ssize_t j = 0; j < width && !bad; j++) bad = p[j] < 0 || p[j] >= n_r;
+    if (bad) PyErr_Format(PyExc_IndexError, "%s: a day position out of range, or %d index bits too few", what, bits);
+    return bad ? -1 : 0;
+}
+
+/* pos padded to 1 << bits entries (the rest 0), so that any index a key's low bits can hold stays in bounds. */
+static int64_t *padded_positions(const Py_buffer *pos, Py_ssize_t width, int bits) {
+    int64_t *out = calloc((size_t)1 << bits, sizeof(int64_t));
+    if (out) memcpy(out, pos->buf, sizeof(int64_t) * width);
+    return out;
+}
+
 static PyObject *py_fill_keys(PyObject *self, PyObject *args) {
     Py_buffer y, x, alpha, beta, fitted, pos, keys;
     int bits;
@@ -241,7 +258,7 @@ static PyObject *py_fill_keys(PyObject *self, PyObject *args) {
     int bad = check(&y, n_t * n_e * n_r, 8, "y") || check(&x, n_e * n_r, 8, "x") ||
               check(&alpha, n_t * n_m * n_e, 8, "alpha") || check(&beta, n_t * n_m * n_e, 8, "beta") ||
               check(&fitted, n_t * n_e, 1, "fitted") || check(&pos, width, 8, "pos") ||
-              check(&keys, n_t * n_m * n_e * width, 8, "keys");
+              check(&keys, n_t * n_m * n_e * width, 8, "keys") || check_positions(&pos, width, n_r, bits, "fill_keys");
     if (!bad) {
         Py_BEGIN_ALLOW_THREADS;
         fill_keys(y.buf, x.buf, alpha.buf, beta.buf, fitted.buf, pos.buf, bits, keys.buf, n_t, n_m, n_e, n_r, width);
@@ -275,7 +292,21 @@ static PyObject *py_rank_sums(PyObject *self, PyObject *args) {
               check(&group_of, s.n_t, 8, "group_of") ||
               check(&u_sum, n_groups * s.n_m * s.n_e * s.n_r, 8, "u_sum") ||
               check(&u_count, n_groups * s.n_e * s.n_r, 8, "u_count") ||
-              check(&share_pos, s.n_t * s.n_m * s.n_e, 8, "share_pos");
+              check(&share_pos, s.n_t * s.n_m * s.n_e, 8, "share_pos") ||
+              check_positions(&pos_a, s.width_a, s.n_r, s.bits_a, "rank_sums part A") ||
+              check_positions(&pos_b, s.width_b, s.n_r, s.bits_b, "rank_sums part B");
+    const int64_t *groups = group_of.buf;
+    for (Py_ssize_t t = 0; t < s.n_t && !bad; t++) bad = groups[t] < 0 || groups[t] >= n_groups;
+    if (bad && !PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "rank_sums: a group out of range");
+    int64_t *padded_a = NULL, *padded_b = NULL;
+    if (!bad) {
+        padded_a = padded_positions(&pos_a, s.width_a, s.bits_a);
+        padded_b = padded_positions(&pos_b, s.width_b, s.bits_b);
+        if (!padded_a || !padded_b) {
+            PyErr_NoMemory();
+            bad = 1;
+        }
+    }
     int failed = 0;
     if (!bad) {
         s.keys_a = keys_a.buf;
@@ -284,8 +315,8 @@ static PyObject *py_rank_sums(PyObject *self, PyObject *args) {
         s.x = x.buf;
         s.alpha = alpha.buf;
         s.beta = beta.buf;
-        s.pos_a = pos_a.buf;
-        s.pos_b = pos_b.buf;
+        s.pos_a = padded_a;
+        s.pos_b = padded_b;
         s.group_of = group_of.buf;
         s.u_sum = u_sum.buf;
         s.u_count = u_count.buf;
@@ -297,6 +328,8 @@ static PyObject *py_rank_sums(PyObject *self, PyObject *args) {
     Py_buffer *views[] = {&keys_a, &keys_b, &y, &x, &alpha, &beta, &pos_a, &pos_b, &group_of, &u_sum, &u_count,
                           &share_pos};
     for (size_t k = 0; k < sizeof views / sizeof *views; k++) PyBuffer_Release(views[k]);
+    free(padded_a);
+    free(padded_b);
     if (bad) return NULL;
     if (failed) return PyErr_NoMemory();
     Py_RETURN_NONE;
