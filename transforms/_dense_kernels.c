@@ -13,6 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Loops that gain from AVX2 (64-bit integer selects and compares) get an AVX2 clone besides the baseline one,
+ * picked at load time by the CPU it runs on (GCC and clang function multiversioning); elsewhere, plain code. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#define AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define AVX2_CLONES
+#endif
+
 #define ABSENT UINT64_MAX
 #define SIGN ((uint64_t)1 << 63)
 
@@ -25,7 +33,7 @@ static inline uint64_t ordered_bits(double value) {
 
 /* keys[t, m, e, j] for day pos[j] of the rel-day axis: y (T, E, R), x (E, R), alpha/beta (T, M, E), fitted
  * (T, E) as bytes, pos (W,), keys (T, M, E, W). */
-static void fill_keys(const double *y, const double *x, const double *alpha, const double *beta,
+AVX2_CLONES static void fill_keys(const double *y, const double *x, const double *alpha, const double *beta,
                       const uint8_t *fitted, const int64_t *pos, int bits, uint64_t *keys, Py_ssize_t n_t,
                       Py_ssize_t n_m, Py_ssize_t n_e, Py_ssize_t n_r, Py_ssize_t width) {
     const uint64_t high = ~(((uint64_t)1 << bits) - 1);
@@ -730,6 +738,15 @@ static PyObject *py_hermite_p(PyObject *self, PyObject *args) {
 }
 
 
+/* z[r] += w (y[r] - shift - beta x[r]) on the days with a return (y not NaN); branch-free, so vectorised. */
+AVX2_CLONES static void add_standardized(double *restrict z, const double *restrict y, const double *restrict x,
+                                         double w, double shift, double beta, Py_ssize_t width) {
+    for (Py_ssize_t r = 0; r < width; r++) {
+        const double v = y[r], term = w * (v - shift - beta * x[r]);
+        z[r] += v == v ? term : 0.0;
+    }
+}
+
 /* Kolari-Pynnönen group sums: z_sum[group_of[t], m, e, r - lo] += weight[t, m, e] (y[t, e, r] - shift[t, m, e]
  * - beta[t, m, e] x[e, r]) over the fitted pairs' estimation days r in [lo, hi) with a return: the standardized
  * estimation ARs z summed per group and day, without an array of z. */
@@ -762,10 +779,7 @@ static PyObject *py_kp_sums(PyObject *self, PyObject *args) {
                     const Py_ssize_t cell = (t * n_m + m) * n_e + e;
                     const double wt = w[cell], s0 = sh[cell], b0 = b[cell];
                     double *zr = z + ((groups[t] * n_m + m) * n_e + e) * width;
-                    for (Py_ssize_t r = 0; r < width; r++) { /* branch-free: the compiler vectorises it */
-                        const double v = yr[r], term = wt * (v - s0 - b0 * xr[r]);
-                        zr[r] += v == v ? term : 0.0;
-                    }
+                    add_standardized(zr, yr, xr, wt, s0, b0, width);
                 }
             }
         }
