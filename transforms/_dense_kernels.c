@@ -238,6 +238,14 @@ static int check(const Py_buffer *view, Py_ssize_t count, Py_ssize_t itemsize, c
     return 0;
 }
 
+/* Releases every buffer a kernel took (its arguments, in any order). */
+static void release(Py_buffer *const *views, size_t n) {
+    for (size_t k = 0; k < n; k++) PyBuffer_Release(views[k]);
+}
+#define RELEASE(...)                                   \
+    release((Py_buffer *const[]){__VA_ARGS__},         \
+            sizeof((Py_buffer *const[]){__VA_ARGS__}) / sizeof(Py_buffer *))
+
 /* Every position in [0, n_r) and `bits` wide enough for `width` indices (at most 16 bits): sets an IndexError
  * naming `what` otherwise. */
 static int check_positions(const Py_buffer *pos, Py_ssize_t width, Py_ssize_t n_r, int bits, const char *what) {
@@ -272,13 +280,7 @@ static PyObject *py_fill_keys(PyObject *self, PyObject *args) {
         fill_keys(y.buf, x.buf, alpha.buf, beta.buf, fitted.buf, pos.buf, bits, keys.buf, n_t, n_m, n_e, n_r, width);
         Py_END_ALLOW_THREADS;
     }
-    PyBuffer_Release(&y);
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&alpha);
-    PyBuffer_Release(&beta);
-    PyBuffer_Release(&fitted);
-    PyBuffer_Release(&pos);
-    PyBuffer_Release(&keys);
+    RELEASE(&y, &x, &alpha, &beta, &fitted, &pos, &keys);
     if (bad) return NULL;
     Py_RETURN_NONE;
 }
@@ -333,9 +335,7 @@ static PyObject *py_rank_sums(PyObject *self, PyObject *args) {
         failed = rank_sums(&s);
         Py_END_ALLOW_THREADS;
     }
-    Py_buffer *views[] = {&keys_a, &keys_b, &y, &x, &alpha, &beta, &pos_a, &pos_b, &group_of, &u_sum, &u_count,
-                          &share_pos};
-    for (size_t k = 0; k < sizeof views / sizeof *views; k++) PyBuffer_Release(views[k]);
+    RELEASE(&keys_a, &keys_b, &y, &x, &alpha, &beta, &pos_a, &pos_b, &group_of, &u_sum, &u_count, &share_pos);
     free(padded_a);
     free(padded_b);
     if (bad) return NULL;
@@ -509,11 +509,7 @@ static PyObject *py_gather_windows(PyObject *self, PyObject *args) {
             Py_END_ALLOW_THREADS;
         }
     }
-    PyBuffer_Release(&matrix);
-    PyBuffer_Release(&tk);
-    PyBuffer_Release(&columns);
-    PyBuffer_Release(&exists);
-    PyBuffer_Release(&y);
+    RELEASE(&matrix, &tk, &columns, &exists, &y);
     if (bad) return NULL;
     Py_RETURN_NONE;
 }
@@ -566,9 +562,7 @@ static PyObject *py_estimation_sums(PyObject *self, PyObject *args) {
         }
         Py_END_ALLOW_THREADS;
     }
-    PyBuffer_Release(&y);
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&sums);
+    RELEASE(&y, &x, &sums);
     if (bad) return NULL;
     Py_RETURN_NONE;
 }
@@ -678,8 +672,7 @@ static PyObject *py_dof_counts(PyObject *self, PyObject *args) {
         }
         Py_END_ALLOW_THREADS;
     }
-    PyBuffer_Release(&dof);
-    PyBuffer_Release(&counts);
+    RELEASE(&dof, &counts);
     if (bad) return NULL;
     Py_RETURN_NONE;
 }
@@ -727,12 +720,7 @@ static PyObject *py_hermite_p(PyObject *self, PyObject *args) {
         }
         Py_END_ALLOW_THREADS;
     }
-    PyBuffer_Release(&t);
-    PyBuffer_Release(&dof);
-    PyBuffer_Release(&coef);
-    PyBuffer_Release(&row_of);
-    PyBuffer_Release(&p);
-    PyBuffer_Release(&slow);
+    RELEASE(&t, &dof, &coef, &row_of, &p, &slow);
     if (bad) return NULL;
     Py_RETURN_NONE;
 }
@@ -785,14 +773,7 @@ static PyObject *py_kp_sums(PyObject *self, PyObject *args) {
         }
         Py_END_ALLOW_THREADS;
     }
-    PyBuffer_Release(&y);
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&weight);
-    PyBuffer_Release(&shift);
-    PyBuffer_Release(&beta);
-    PyBuffer_Release(&fitted);
-    PyBuffer_Release(&group_of);
-    PyBuffer_Release(&z_sum);
+    RELEASE(&y, &x, &weight, &shift, &beta, &fitted, &group_of, &z_sum);
     if (bad) return NULL;
     Py_RETURN_NONE;
 }
@@ -827,11 +808,7 @@ static PyObject *py_scatter_counts(PyObject *self, PyObject *args) {
         }
         Py_END_ALLOW_THREADS;
     }
-    PyBuffer_Release(&code);
-    PyBuffer_Release(&day);
-    PyBuffer_Release(&ret);
-    PyBuffer_Release(&present);
-    PyBuffer_Release(&priced);
+    RELEASE(&code, &day, &ret, &present, &priced);
     if (bad) return NULL;
     return PyLong_FromSsize_t(outside);
 }
@@ -864,11 +841,7 @@ static PyObject *py_scatter_fill(PyObject *self, PyObject *args) {
         }
         Py_END_ALLOW_THREADS;
     }
-    PyBuffer_Release(&code);
-    PyBuffer_Release(&day);
-    PyBuffer_Release(&ret);
-    PyBuffer_Release(&column_of);
-    PyBuffer_Release(&matrix);
+    RELEASE(&code, &day, &ret, &column_of, &matrix);
     if (bad) return NULL;
     return PyLong_FromSsize_t(repeated);
 }
@@ -1005,13 +978,7 @@ static PyObject *py_group_stats(PyObject *self, PyObject *args) {
     free(pool);
     free(acc);
     free(start);
-    PyBuffer_Release(&car_b);
-    PyBuffer_Release(&scar_b);
-    PyBuffer_Release(&fitted_b);
-    PyBuffer_Release(&dof_b);
-    PyBuffer_Release(&share_b);
-    PyBuffer_Release(&group_b);
-    PyBuffer_Release(&stats_b);
+    RELEASE(&car_b, &scar_b, &fitted_b, &dof_b, &share_b, &group_b, &stats_b);
     if (bad) return NULL;
     Py_RETURN_NONE;
 }
@@ -1052,7 +1019,9 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_dense_kernels",
-                                    "Compiled kernels of transforms.dense_ranks.", -1, methods};
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_dense_kernels", "Compiled kernels of the dense event-study engine.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
 
 PyMODINIT_FUNC PyInit__dense_kernels(void) { return PyModule_Create(&module); }
