@@ -250,7 +250,6 @@ def _compute_chunk(
     x_finite = np.where(exists, x, 0.0)  # (E, R): 0 off the calendar, where no ticker has a return either
     y = np.empty((n_t, n_e, rel.size))  # (T, E, R): NaN off the calendar and where the ticker has no return
     _kernels.gather_windows(matrix, tk, columns, exists, y, matrix.shape[0], matrix.shape[1], n_t, n_e, rel.size)
-    has = ~np.isnan(y)
 
     est = slice(est_lo - lo, est_hi - lo + 1)
     packed = np.empty((len(_SUMS) + 1, n_t, n_e))
@@ -261,7 +260,7 @@ def _compute_chunk(
     alpha, beta, dof, sigma = _model_params(models, nf, sums)
 
     arw = slice(ar_lo - lo, ar_hi - lo + 1)
-    with_data = has[:, :, arw].any(axis=-1)
+    with_data = ~np.isnan(y[:, :, arw]).all(axis=-1)  # a return somewhere in the event window
     fitted = (n >= config.min_estimation_days) & with_data
     ix: tuple[np.ndarray, np.ndarray] = np.ix_(tk, ev)  # type: ignore[assignment]
     out.computed[ix] = True
