@@ -29,6 +29,7 @@ import polars as pl
 from flows.report_style import group_colour, group_order
 from transforms import report_data as rd
 from warehouse.errors import JevonsInputError
+from warehouse.introspect import table_exists
 from warehouse.query import open_for_query
 
 REPORT_FILE = "impact_report.html"
@@ -76,16 +77,9 @@ class MartFrames:
     prices_through: date | None
 
 
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
-    ).fetchall()
-    return bool(rows[0][0])
-
-
 def _group_impact(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
     """marts.group_impact's (event_id, group, window, n, caar) for the market model, when the table exists."""
-    if not _exists(con, "marts", "group_impact"):
+    if not table_exists(con, "marts.group_impact"):
         return None
     columns = {
         r[0]
@@ -105,7 +99,7 @@ def _group_impact(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
 def read_marts(con: duckdb.DuckDBPyConnection) -> MartFrames:
     """Read the catalog and the marts the report needs (market model only)."""
     for schema, name in (("core", "ai_events"), ("marts", "event_impact"), ("marts", "abnormal_returns")):
-        if not _exists(con, schema, name):
+        if not table_exists(con, f"{schema}.{name}"):
             raise JevonsInputError(
                 f"the warehouse has no {schema}.{name} table: it is not a jevons warehouse yet; run `{RUN_FIRST}` first"
             )
@@ -113,10 +107,10 @@ def read_marts(con: duckdb.DuckDBPyConnection) -> MartFrames:
         con.sql(
             "SELECT respondent, subba, type, date_local, value_mwh FROM marts.electricity_demand_daily WHERE type = 'D'"
         ).pl()
-        if _exists(con, "marts", "electricity_demand_daily")
+        if table_exists(con, "marts.electricity_demand_daily")
         else pl.DataFrame()
     )
-    jevons = con.sql("SELECT * FROM marts.jevons_check").pl() if _exists(con, "marts", "jevons_check") else None
+    jevons = con.sql("SELECT * FROM marts.jevons_check").pl() if table_exists(con, "marts.jevons_check") else None
     return MartFrames(
         events=con.sql("SELECT event_id, event_date, name, category, description FROM core.ai_events").pl(),
         impact=con.sql("SELECT * FROM marts.event_impact WHERE model = 'market'").pl(),
@@ -129,7 +123,7 @@ def read_marts(con: duckdb.DuckDBPyConnection) -> MartFrames:
         jevons=jevons if jevons is not None else pl.DataFrame(),
         prices_through=(
             con.sql("SELECT max(date) FROM core.prices_daily").fetchall()[0][0]
-            if _exists(con, "core", "prices_daily")
+            if table_exists(con, "core.prices_daily")
             else None
         ),
     )

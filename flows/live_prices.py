@@ -43,6 +43,7 @@ from transforms.incremental import detect_restatements, plan_price_fetch
 from warehouse import seeds
 from warehouse.connection import connect_read_only, resolve_path, staged_writer
 from warehouse.errors import JevonsError, JevonsInputError, JevonsSourceError
+from warehouse.introspect import table_exists
 from warehouse.load import LoadResult, record_run, record_warnings, sync, upsert
 from warehouse.tables.core import PRICES_DAILY
 from warehouse.tables.prices_live import CORPORATE_ACTIONS
@@ -90,19 +91,12 @@ class LivePriceResult(SourceResult):
     restated: dict[str, str] = field(default_factory=dict)
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
-    ).fetchall()
-    return bool(rows[0][0])
-
-
 def read_last_loaded(con: duckdb.DuckDBPyConnection | None, tickers: Sequence[str], overlap_days: int) -> pl.DataFrame:
     """Per stored ticker: last and first date, row count, and the date `overlap_days` trading days before the last.
 
     One aggregate pass (no window over the history), so this stays fast on a 20-year, 3,000-ticker table.
     """
-    if con is None or not tickers or not _has_table(con, "core", "prices_daily"):
+    if con is None or not tickers or not table_exists(con, "core.prices_daily"):
         return pl.DataFrame(schema=LAST_LOADED_SCHEMA)
     # One pass: max(date, k) keeps each ticker's k latest dates; overlap_start is the earliest of them inside
     # the window (the k-th latest, or the window's first date when the window holds fewer than k).
@@ -124,7 +118,7 @@ def read_last_loaded(con: duckdb.DuckDBPyConnection | None, tickers: Sequence[st
 def read_stored_since(con: duckdb.DuckDBPyConnection | None, plan: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Stored (prices, corporate actions) of each planned ticker from its planned start: what the fetch overlaps."""
     empty = pl.DataFrame(schema=STORED_PRICE_SCHEMA), pl.DataFrame(schema=STORED_ACTION_SCHEMA)
-    if con is None or plan.is_empty() or not _has_table(con, "core", "prices_daily"):
+    if con is None or plan.is_empty() or not table_exists(con, "core.prices_daily"):
         return empty
     view = f"_jevons_plan_{uuid.uuid4().hex}"
     con.register(view, plan.select("ticker", "start").to_arrow())
@@ -134,7 +128,7 @@ def read_stored_since(con: duckdb.DuckDBPyConnection | None, plan: pl.DataFrame)
             f"JOIN {view} AS w ON p.ticker = w.ticker AND p.date >= w.start"
         ).pl()
         actions = empty[1]
-        if _has_table(con, "core", "corporate_actions"):
+        if table_exists(con, "core.corporate_actions"):
             actions = con.sql(
                 f"SELECT a.ticker, a.date, a.kind, a.value FROM core.corporate_actions AS a "
                 f"JOIN {view} AS w ON a.ticker = w.ticker AND a.date >= w.start"
@@ -190,7 +184,7 @@ def extract_live_prices(
         stored_prices,
         prices,
         cfg.restatement_tolerance,
-        stored_actions=stored_actions if con is not None and _has_table(con, "core", "corporate_actions") else None,
+        stored_actions=stored_actions if con is not None and table_exists(con, "core.corporate_actions") else None,
         fetched_actions=actions,
     )
     # Without stored actions (first live run over CSV-loaded history) only price evidence counts.

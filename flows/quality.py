@@ -22,6 +22,7 @@ from transforms.quality import (
     stale_source,
 )
 from warehouse.errors import JevonsError
+from warehouse.introspect import table_exists
 from warehouse.load import upsert
 from warehouse.registry import all_tables
 from warehouse.tables.quality import DATA_QUALITY
@@ -34,22 +35,13 @@ class DataQualityError(JevonsError):
     """A check whose policy is 'fail' failed: the run stops before publication."""
 
 
-def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
-        ).fetchall()[0][0]
-    )
-
-
 def run_checks(
     con: duckdb.DuckDBPyConnection, today: date, max_stale_days: int = MAX_STALE_BUSINESS_DAYS
 ) -> list[CheckResult]:
     """Every check over the warehouse as it stands in this connection."""
     results: list[CheckResult] = []
     for table in all_tables():
-        if table.primary_key and not table.index_key and _exists(con, table.qualified_name):
+        if table.primary_key and not table.index_key and table_exists(con, table.qualified_name):
             keys = ", ".join(f'"{k}"' for k in table.primary_key)
             results.append(
                 duplicate_keys(
@@ -63,11 +55,11 @@ def run_checks(
     results.append(calendar_gaps(prices, calendar))
     actions = (
         con.sql("SELECT ticker, date FROM core.corporate_actions").pl()
-        if _exists(con, "core.corporate_actions")
+        if table_exists(con, "core.corporate_actions")
         else None
     )
     results.append(price_jumps(prices, actions))
-    if _exists(con, "core.electricity_demand_hourly"):
+    if table_exists(con, "core.electricity_demand_hourly"):
         hourly = con.sql("SELECT respondent, subba, type, period_utc FROM core.electricity_demand_hourly").pl()
         results.append(electricity_hours_missing(hourly))
     last_price = prices["date"].max() if prices.height else None

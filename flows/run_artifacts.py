@@ -15,16 +15,10 @@ import duckdb
 import polars as pl
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from warehouse.introspect import table_exists
+
 LATEST_EVENTS = 3
 MOVES_PER_EVENT = 8
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
-        ).fetchall()[0][0]
-    )
 
 
 def _round(frame: pl.DataFrame, digits: int = 4) -> list[dict[str, Any]]:
@@ -54,7 +48,7 @@ def event_impact_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def group_impact_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Group CAARs of the latest events: from marts.group_impact when present, else the mean CAR per group."""
-    if _exists(con, "marts", "group_impact"):
+    if table_exists(con, "marts.group_impact"):
         columns = {
             r[0]
             for r in con.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = 'group_impact'").fetchall()
@@ -82,7 +76,7 @@ def group_impact_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def electricity_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The Jevons check, when it has rows."""
-    if not _exists(con, "marts", "jevons_check"):
+    if not table_exists(con, "marts.jevons_check"):
         return []
     return _round(con.sql("SELECT * FROM marts.jevons_check ORDER BY event_date DESC").pl())
 
@@ -105,7 +99,7 @@ def run_summary_markdown(con: duckdb.DuckDBPyConnection, path: Path, run_id: str
             "SELECT check_name, table_name, status, detail FROM ops.data_quality WHERE run_id = ? ORDER BY 1, 2",
             [run_id],
         ).fetchall()
-        if _exists(con, "ops", "data_quality")
+        if table_exists(con, "ops.data_quality")
         else []
     )
     fresh = con.sql("SELECT max(date) FROM core.prices_daily").fetchall()[0][0]

@@ -11,7 +11,21 @@ and adding a migration in `warehouse/migrations.py`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+import polars as pl
+
+POLARS_DTYPES: dict[str, pl.DataType] = {
+    "VARCHAR": pl.String(),
+    "DATE": pl.Date(),
+    "DOUBLE": pl.Float64(),
+    "INTEGER": pl.Int32(),
+    "BIGINT": pl.Int64(),
+    "TIMESTAMPTZ": pl.Datetime("us", "UTC"),
+    "BOOLEAN": pl.Boolean(),
+}
+"""The polars dtype each DuckDB type of the registry reads as (what `con.sql(...).pl()` returns)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,26 @@ class Table:
             if c.name == name:
                 return c
         raise KeyError(f"{self.qualified_name} has no column {name!r}")
+
+    def polars_schema(
+        self,
+        columns: list[str] | tuple[str, ...] | None = None,
+        exclude: tuple[str, ...] = (),
+        overrides: Mapping[str, pl.DataType] | None = None,
+    ) -> pl.Schema:
+        """The polars schema of this table's rows, derived from the registry (so no frame restates it).
+
+        `columns` picks and orders a subset (default: all), `exclude` drops some (e.g. `loaded_at`, which the
+        loader stamps), and `overrides` replaces a dtype where a frame deliberately differs (an Enum ticker).
+        """
+        names = list(columns) if columns is not None else self.column_names
+        unknown = [n for n in [*names, *(overrides or {})] if n not in self.column_names]
+        if unknown:
+            raise KeyError(f"{self.qualified_name} has no column(s) {unknown}")
+        over = dict(overrides or {})
+        return pl.Schema(
+            {n: over.get(n, POLARS_DTYPES[self.column(n).dtype]) for n in names if n not in exclude}
+        )
 
     def ddl(self) -> str:
         """CREATE TABLE IF NOT EXISTS statement with NOT NULL and PRIMARY KEY constraints."""
