@@ -27,8 +27,7 @@ from flows.quality import record_and_enforce, run_checks
 from flows.run_artifacts import publish_artifacts
 from flows.sources.base import SourceResult, SourceWarning
 from flows.sources.csv_prices import CsvPriceSource
-from transforms.dense_study import DenseStudy, run_dense_study
-from transforms.event_study import MODEL_MARKET, MODELS, EventStudyConfig, EventStudyResult
+from transforms.event_study import MODEL_MARKET, MODELS, DenseStudy, EventStudyConfig, EventStudyResult, run_dense_study
 from transforms.returns import daily_returns
 from warehouse import seeds
 from warehouse.connection import resolve_path, staged_writer

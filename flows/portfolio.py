@@ -11,8 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.dense_study import run_dense_study
-from transforms.event_study import MODELS, EventStudyConfig
+from transforms.event_study import MODELS, EventStudyConfig, run_dense_study
 from transforms.returns import daily_returns
 from warehouse.errors import JevonsInputError
 from warehouse.query import open_for_query

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from scipy.stats import rankdata
 
-from transforms.compiled import kernels
-from transforms.dense_ranks import corrado_sums
-from transforms.dense_study import _GROUP_STATS
+from transforms.event_study.compiled import kernels
+from transforms.event_study.group_stats import GROUP_STATS
+from transforms.event_study.ranks import corrado_sums
 
 
 def _reference_corrado(
@@ -153,7 +153,7 @@ def test_group_stats_equal_numpy_nan_reductions() -> None:
     share = rng.uniform(0.4, 0.6, (n_c, n_m, n_e))
     group_of = rng.integers(-1, n_g - 1, n_c)  # -1: not studied
     group_of[group_of == 2] = 1  # group 2 has no ticker at all
-    stats = np.empty((len(_GROUP_STATS), n_g, n_m, n_e, n_w))
+    stats = np.empty((len(GROUP_STATS), n_g, n_m, n_e, n_w))
     kernels.group_stats(
         np.ascontiguousarray(car.transpose(1, 2, 3, 0)),
         np.ascontiguousarray(scar.transpose(1, 2, 3, 0)),
@@ -168,7 +168,7 @@ def test_group_stats_equal_numpy_nan_reductions() -> None:
         n_w,
         n_g,
     )
-    got = dict(zip(_GROUP_STATS, stats, strict=True))
+    got = dict(zip(GROUP_STATS, stats, strict=True))
     tested = fitted[:, None, :, None] & ~np.isnan(car) & ~np.isnan(scar)
     for g in range(n_g):
         rows = group_of >= 0 if g == n_g - 1 else group_of == g
@@ -190,7 +190,7 @@ def test_group_stats_equal_numpy_nan_reductions() -> None:
                 "positives": (c > 0).sum(axis=0).astype(float),
                 "p_hat": np.nanmean(np.where(tested, share[..., None], np.nan)[rows], axis=0),
             }
-        for name in _GROUP_STATS:
+        for name in GROUP_STATS:
             np.testing.assert_allclose(got[name][g], expected[name], rtol=1e-12, atol=1e-15, err_msg=f"{name} g{g}")
 
 

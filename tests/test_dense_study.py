@@ -14,10 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from simulate import events_frame, simulate_market, universe_for
 
-from transforms import dense_study
-from transforms.dense_study import run_dense_study
-from transforms.event_study import MODELS, EventStudyConfig, run_event_study
-from transforms.group_tests import group_tests
+from tests.reference.event_study import run_event_study
+from tests.reference.group_tests import group_tests
+from transforms.event_study import MODELS, EventStudyConfig, run_dense_study
+from transforms.event_study import frames as engine_frames
+from transforms.event_study import study as engine_study
 
 CONFIGS = {
     "defaults, three models": EventStudyConfig(models=MODELS),
@@ -96,8 +97,8 @@ def frames_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     """Both ways the output frames are built: on two threads (small studies), or one after the other with
     abnormal_returns last, built one event at a time after the arrays it does not read are freed (large ones)."""
     if request.param == "memory first":
-        monkeypatch.setattr(dense_study, "_CONCURRENT_ROWS", 0)
-        monkeypatch.setattr(dense_study, "_AR_CHUNK_CELLS", 1)
+        monkeypatch.setattr(engine_study, "_CONCURRENT_ROWS", 0)
+        monkeypatch.setattr(engine_frames, "_AR_CHUNK_CELLS", 1)
     return str(request.param)
 
 
@@ -219,20 +220,3 @@ def test_real_prices_and_the_catalog_give_the_long_pipelines_numbers(real_prices
         (pl.col("event_id") == "deepseek_selloff") & (pl.col("model") == "market") & (pl.col("window_end") == 0)
     )
     assert day0.filter(pl.col("ticker") == "VST")["raw_return"][0] == pytest.approx(-0.2827, abs=5e-5)
-
-
-def test_tabulated_t_p_values_equal_scipy() -> None:
-    """The p-value tables (degrees of freedom shared by many statistics) and the direct path agree with scipy."""
-    from scipy import stats
-
-    from transforms.dense_pvalues import two_sided_t_p
-
-    rng = np.random.default_rng(5)
-    t = np.concatenate([rng.standard_normal(30_000) * 3, [0.0, 39.99, 40.0, 45.0, -60.0, np.inf, np.nan]])
-    for dof in (3.0, 4.0, 9.0, 118.0, 238.0, 1000.0):
-        dofs = np.full(t.shape, dof)
-        dofs[:50] = 2.5  # not whole: direct
-        got, expected = two_sided_t_p(t, dofs), 2 * stats.t.sf(np.abs(t), dofs)
-        assert np.array_equal(np.isnan(got), np.isnan(expected))
-        assert np.nanmax(np.abs(got - expected)) < 1e-12, dof
-    assert np.isnan(two_sided_t_p(np.array([1.0]), np.array([np.nan]))).all()

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from scipy import stats
 from simulate import Market, events_frame, simulate_market, universe_for
 
-from transforms.event_study import (
+from tests.reference.event_study import build_panel, market_model_fits, run_event_study
+from transforms.event_study.contract import (
     ABNORMAL_RETURNS_SCHEMA,
     ESTIMATION_AR_SCHEMA,
     EVENT_IMPACT_SCHEMA,
@@ -35,9 +36,6 @@ from transforms.event_study import (
     WARNINGS_SCHEMA,
     EventStudyConfig,
     EventStudyResult,
-    build_panel,
-    market_model_fits,
-    run_event_study,
 )
 from transforms.returns import daily_returns
 from warehouse.tables.marts import ABNORMAL_RETURNS, EVENT_IMPACT, EVENT_SKIPS

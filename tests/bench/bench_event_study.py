@@ -42,9 +42,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from transforms.dense_study import run_dense_study
-from transforms.event_study import MODELS, EventStudyConfig, run_event_study
-from transforms.group_tests import group_tests
+from tests.reference.event_study import run_event_study
+from tests.reference.group_tests import group_tests
+from transforms.event_study import MODELS, EventStudyConfig, run_dense_study
 
 CASES = {"small": (500, 12, 40), "large": (3000, 20, 40)}
 TARGETS = {"small": "< 0.2 s", "large": "< 1 GB peak"}

@@ -1,7 +1,9 @@
-"""Group tests of abnormal returns per (event, group, model, window), vectorised across all of them at once.
+"""The reference group tests (the oracle of the production engine's marts.group_impact, see
+tests/reference/event_study.py): per (event, group, model, window), vectorised across all of them at once, on
+the long frames of the reference event study.
 
 With N tickers with a complete window [a, b] (L days), CAR_i their cumulative abnormal returns, SCAR_i = CAR_i /
-se(CAR_i) their standardized CARs (prediction-error corrected, see transforms.event_study) and d_i the residual
+se(CAR_i) their standardized CARs (prediction-error corrected, see tests/reference/event_study.py) and d_i the residual
 degrees of freedom of ticker i's model:
 
 - cross-sectional t (Brown and Warner 1985): t = CAAR / (s(CAR) / sqrt(N)), N - 1 df.
@@ -28,34 +30,9 @@ import numpy as np
 import polars as pl
 from scipy import special
 
-from transforms.event_study import MODEL_MARKET, two_sided_t_p
+from tests.reference.event_study import scipy_t_p
+from transforms.event_study.contract import ALL_GROUP, GROUP_IMPACT_SCHEMA, MODEL_MARKET
 
-ALL_GROUP = "all"
-
-GROUP_IMPACT_SCHEMA: dict[str, pl.DataType] = {
-    "event_id": pl.String(),
-    "group": pl.String(),
-    "model": pl.String(),
-    "window_start": pl.Int32(),
-    "window_end": pl.Int32(),
-    "n": pl.Int32(),
-    "caar": pl.Float64(),
-    "median_car": pl.Float64(),
-    "share_negative": pl.Float64(),
-    "csect_t": pl.Float64(),
-    "csect_p": pl.Float64(),
-    "patell_z": pl.Float64(),
-    "patell_p": pl.Float64(),
-    "bmp_t": pl.Float64(),
-    "bmp_p": pl.Float64(),
-    "mean_residual_corr": pl.Float64(),
-    "kp_bmp_t": pl.Float64(),
-    "kp_bmp_p": pl.Float64(),
-    "rank_z": pl.Float64(),
-    "rank_p": pl.Float64(),
-    "gsign_z": pl.Float64(),
-    "gsign_p": pl.Float64(),
-}
 GROUP_KEY = ["event_id", "group", "model"]
 
 
@@ -197,10 +174,10 @@ def group_tests(
     out = out.with_columns(pl.col(c).fill_nan(None) for c in ("csect_t", "patell_z", "bmp_t", "gsign_z", "kp_bmp_t"))
     df = (out["n"] - 1).cast(pl.Float64)
     out = out.with_columns(
-        two_sided_t_p(out["csect_t"], df).alias("csect_p"),
+        scipy_t_p(out["csect_t"], df).alias("csect_p"),
         _normal_p(out["patell_z"]).alias("patell_p"),
-        two_sided_t_p(out["bmp_t"], df).alias("bmp_p"),
-        two_sided_t_p(out["kp_bmp_t"], df).alias("kp_bmp_p"),
+        scipy_t_p(out["bmp_t"], df).alias("bmp_p"),
+        scipy_t_p(out["kp_bmp_t"], df).alias("kp_bmp_p"),
         _normal_p(out["rank_z"]).alias("rank_p"),
         _normal_p(out["gsign_z"]).alias("gsign_p"),
     )

@@ -1,4 +1,5 @@
-"""Types of the compiled kernels in transforms/_dense_kernels.c (arrays: C-contiguous numpy arrays)."""
+"""Types of the compiled kernels (transforms/event_study/kernels/*.c, one extension module; arrays: C-contiguous
+numpy arrays)."""
 
 import numpy as np
 

@@ -12,7 +12,7 @@ the buffer protocol).
 from __future__ import annotations
 
 try:
-    from transforms import _dense_kernels as kernels
+    from transforms.event_study import _kernels as kernels
 except ImportError as error:  # pragma: no cover - a broken install, not a code path
     raise ImportError(
         "jevons's compiled kernels (transforms/_dense_kernels.c) are not built in this environment: run "

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from transforms.compiled import kernels as _kernels
+from transforms.event_study.compiled import kernels as _kernels
 
 _CACHE_KEYS = 1 << 16  # sort keys per block of tickers (512 KB: fits the L2 cache)
 
