@@ -1,8 +1,8 @@
-"""The compiled kernels of the dense engine (transforms/_dense_kernels.c) against plain references: Corrado rank
+"""The compiled kernels of the dense engine (transforms/event_study/kernels/*.c) against plain references: Corrado rank
 sums against scipy's rankdata row by row (ties, near-ties a key cannot separate, signed zeros, missing days,
 unfitted pairs, overlapping and split windows), the group statistics against numpy's nan-reductions, and the
 argument checks that keep a wrong call from reading past an array. The engine as a whole is checked against
-the long pipeline in tests/test_dense_study.py."""
+the reference pipeline (tests/reference/) in tests/test_dense_study.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The dense-array engine gives the long pipeline's numbers: every column of every output frame of
-`run_dense_study` equals `run_event_study` + `group_tests` (to 1e-9, same nulls, same strings, same row order)
-on simulated markets with missing days, two benchmarks on different calendars, an unpriced ticker, an event
+"""The production engine gives the reference pipeline's numbers: every column of every output frame of
+`run_dense_study` equals tests/reference's `run_event_study` + `group_tests` (to 1e-9, same nulls, same strings, same
+row order) on simulated markets with missing days, two benchmarks on different calendars, an unpriced ticker, an event
 before the data and one after it, overlapping and gapped windows, one or three models; plus its own properties."""
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ def daily_returns(prices: pl.DataFrame) -> pl.DataFrame:
     The ticker is a String (RETURN_SCHEMA), or, when the prices' ticker is a Categorical or an Enum (a DuckDB
     ENUM read into polars is a Categorical), an Enum of the tickers present in sorted order: the same values and
     row order in two bytes a row instead of a 16-byte string view (15 M rows for 3,000 tickers x 20 years), which
-    the event-study engine (transforms.dense_study) reads by its codes.
+    the event-study engine (transforms.event_study) reads by its codes.
     """
     missing = [c for c in ("ticker", "date", "adj_close") if c not in prices.columns]
     if missing:

@@ -1,9 +1,10 @@
 """Benchmark: the full event study on a simulated market: every model's abnormal returns and CAR statistics
 and every group test, for N tickers x Y years of daily returns x E events. Prints seconds and peak memory.
 
-Two engines give the same numbers (tests/test_dense_study.py): `--engine dense` (default,
-`transforms.dense_study.run_dense_study`: arrays) and `--engine long` (`transforms.event_study.run_event_study`
-then `transforms.group_tests.group_tests`: long polars frames; needs tens of GB for the large case).
+Two engines give the same numbers (tests/test_dense_study.py): `--engine dense` (default, the production engine
+`transforms.event_study.run_dense_study`: arrays) and `--engine long` (the reference implementation,
+`tests.reference.event_study.run_event_study` then `tests.reference.group_tests.group_tests`: long polars frames;
+needs tens of GB for the large case).
 
 Targets (issue 5): 500 tickers x 12 years x 40 events in < 0.2 s (the public `eventstudy` package needs about
 0.72 ms per ticker-event for the market model and a t-test alone: 14 s for that job); 3,000 tickers x 20 years x

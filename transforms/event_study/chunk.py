@@ -114,7 +114,7 @@ def compute_chunk(
     z_sq_sum = block.group_sums(z_sq)  # (G, M, E)
 
     # Corrado: ranks over the estimation and event-window days with a return of each fitted (ticker, event),
-    # one model at a time (the days ranked do not depend on the model): transforms.dense_ranks.
+    # one model at a time (the days ranked do not depend on the model): transforms.event_study.ranks.
     rank_day = np.zeros(rel.size, dtype=bool)
     rank_day[est] = True
     rank_day[arw] = True

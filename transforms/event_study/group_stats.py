@@ -24,7 +24,7 @@ def normal_p(z: np.ndarray) -> np.ndarray:
         return np.asarray(2.0 * special.ndtr(-np.abs(z)), dtype=np.float64)
 
 
-# The statistics of transforms/_dense_kernels.c's group_stats, in its order.
+# The statistics of kernels/group_stats.c, in its order.
 GROUP_STATS = (
     "n",
     "caar",
@@ -43,11 +43,12 @@ GROUP_STATS = (
 def group_impact_frame(
     out: Arrays, group: GroupSums, names: Names, windows: list[tuple[int, int]], rel_lo: int
 ) -> pl.DataFrame:
-    """marts.group_impact (transforms.group_tests definitions) from the window arrays and the group sums."""
+    """marts.group_impact (the definitions of tests/reference/group_tests.py) from the window arrays and the
+    group sums."""
     n_c, n_m, n_e, n_w = out.car.shape
     n_groups = len(names.groups)
     # Per (group, model, event, window) over the tested tickers (fitted, with a CAR and a SCAR): one compiled
-    # pass for the sums, one for the deviations and the medians (transforms/_dense_kernels.c: group_stats).
+    # pass for the sums, one for the deviations and the medians (kernels/group_stats.c).
     stats = np.empty((len(GROUP_STATS), n_groups, n_m, n_e, n_w))
     _kernels.group_stats(  # ticker-last copies: each cell's values contiguous
         np.ascontiguousarray(out.car.transpose(1, 2, 3, 0)),

@@ -36,7 +36,7 @@ class Block:
         """Sums over the block's tickers (axis 0 of `values`) per group, 'all' last: (groups, ...).
 
         The tickers come in runs of one group, so this is one reduceat (not a BLAS product with the membership
-        matrix: multi-threaded BLAS on these skinny products was 5x slower on a busy 2-core machine)."""
+        matrix, whose multi-threaded BLAS would compete with the engine's own threads on these skinny products)."""
         sums = np.zeros((self.n_groups, *values.shape[1:]))
         sums[self.group_ids] = np.add.reduceat(values, self.group_starts, axis=0)
         sums[-1] = values.sum(axis=0)

@@ -1,29 +1,31 @@
-"""Corrado rank sums for the dense event-study engine (transforms.dense_study): compiled kernels around numpy's
+"""Corrado rank sums for the event-study engine (transforms.event_study.chunk): compiled kernels around numpy's
 vectorised sort.
 
 Why this module: the rank test needs, for every (ticker, event, model), the rank of each day's abnormal return
-among the estimation and event-window days (261 by default), and those sorts dominated the whole engine
-(0.33 of 0.74 CPU s for 500 tickers x 40 events x 3 models). numpy's SIMD sort is fast only for unsigned keys in
-rows of at most 256 (36 ms for 60,000 rows of 240 against 110 ms for rows of 261, and an argsort of 261
-floats costs 210 ms), so each row is split in two: the estimation days (part A) and the other ranked days
-(part B, the event window), each sorted on its own and merged here, in one linear pass per row.
+among the estimation and event-window days (261 by default), and a full argsort of every row would dominate the
+whole engine. numpy's SIMD sort is fast only for unsigned keys in rows of at most 256, so each row is split in
+two: the estimation days (part A) and the other ranked days (part B, the event window), each sorted on its own
+and merged here, in one linear pass per row.
 
-The sort keys are the abnormal returns mapped to unsigned integers that order as the floats do (-0.0 taken as
-+0.0), with the low bits replaced by the day's index in its part, so a sorted key says which day it is. Two keys
-that differ above those bits order their values strictly, so the ranks come from the keys alone; a row with two
-keys that agree above them (equal values, or values within ~2^-44 of each other), or with an estimation AR at
-+0.0's key (positive or not), takes the exact path: the values are read back (recomputed with the same
-expression as transforms.event_study: y - (alpha + beta x)), put in exact order by an insertion pass, merged,
-and ties (equal values) share their average rank, as scipy's rankdata does. The result is exact: the same ranks
-as a full argsort (tests/test_dense_kernels.py checks rows with ties, one-ulp near-ties and signed zeros against
-rankdata; tests/test_dense_study.py the whole engine against the long pipeline).
+The sort keys are the abnormal returns mapped to unsigned integers that order as the floats do (-0.0 taken as +0.0),
+with the low bits replaced by the day's index in its part, so a sorted key says which day it is. Two keys that differ
+above those bits order their values strictly, so the ranks come from the keys alone; a row with two keys that agree
+above them (equal values, or values within ~2^-44 of each other), or with an estimation AR at +0.0's key (positive or
+not), takes the exact path: the values are read back (recomputed with the same expression as the reference,
+tests/reference/event_study.py: y - (alpha + beta x)), put in exact order by an insertion pass, merged, and ties
+(equal values) share their average rank, as scipy's rankdata does. The result is exact: the same ranks as a full
+argsort (tests/test_dense_kernels.py checks rows with ties, one-ulp near-ties and signed zeros against rankdata;
+tests/test_dense_study.py the whole engine against the reference pipeline).
 
 Tickers go a block at a time (_CACHE_KEYS keys), so that each block's keys stay in the CPU cache from filling
 through sorting to ranking.
 
-The two loops (key filling; the merge and the rank sums) are C (transforms/_dense_kernels.c; transforms/compiled.py
-says why C). They release the GIL, so the engine's chunks still run on two threads. All told the rank sums went
-from 330 to about 75 CPU ms for the 500 x 40 x 3 case.
+The two loops (key filling; the merge and the rank sums) are C (kernels/ranks.c; transforms/event_study/compiled.py
+says why C). They release the GIL, so the engine's chunks still run on several threads.
+
+Where the Corrado statistic is formed: this module returns the per-group sums of the centred ranks (u_sum) and the
+count of tickers ranked per day (u_count); the mean rank per day U_t and s_U are computed from them in
+transforms/event_study/group_stats.py (group_impact_frame).
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def corrado_sums(
     if group_of.size and (group_of.min() < 0 or group_of.max() >= n_groups - 1):
         raise ValueError(f"corrado_sums: group indices must lie in [0, {n_groups - 1})")
     # Tickers a few at a time, so that each block's keys stay in the CPU cache from filling through sorting to
-    # ranking (one pass over a chunk's 12 MB of keys from memory cost more than the ranking itself).
+    # ranking (one pass over a whole chunk's keys from main memory would cost more than the ranking itself).
     step = max(1, _CACHE_KEYS // max(1, n_m * n_e * (pos_a.size + pos_b.size)))
     keys_a = np.empty((min(step, n_t), n_m, n_e, pos_a.size), dtype=np.uint64)
     keys_b = np.empty((min(step, n_t), n_m, n_e, pos_b.size), dtype=np.uint64)

@@ -55,8 +55,7 @@ def scatter(returns: pl.DataFrame, names: list[str]) -> tuple[np.ndarray, np.nda
     The input is converted to numpy once, a slice of _SLICE_ROWS rows at a time (an int32 code and day and a
     float64 return a row: 16 bytes, the return zero-copy where polars can), then two compiled passes run over the
     slices: the days with a return, then the values (a repeated (ticker, date) is found as a cell written twice).
-    At the large case's size (15 M rows) that is 0.24 GB held while the matrix is built, well under the study's
-    peak, which comes at its end."""
+    That is held only while the matrix is built, well under the study's peak, which comes at its end."""
     n = len(names)
     codes = ticker_codes(returns["ticker"], names)
     days = returns["date"].cast(pl.Date).cast(pl.Int32)

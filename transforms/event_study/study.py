@@ -71,8 +71,8 @@ def run_dense_study(
     *,
     chunk_cells: int = DEFAULT_CHUNK_CELLS,
 ) -> DenseStudy:
-    """The event study for every model of `config.models` and marts.group_impact, from the inputs of
-    `transforms.event_study.run_event_study` (`ticker, date, ret` returns, core.ai_events, core.universe)."""
+    """The event study for every model of `config.models` and marts.group_impact, from `ticker, date, ret` returns
+    (every ticker, benchmarks included), core.ai_events and core.universe (the reference pipeline's inputs)."""
     _require(events, "events", ("event_id", "event_date"), ("event_id",))
     _require(universe, "universe", ("ticker", "group", "benchmark"), ("ticker",))
     _require(returns, "returns", ("ticker", "date", "ret"), None)
