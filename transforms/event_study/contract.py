@@ -34,7 +34,7 @@ WARNINGS_SCHEMA = table("ops.warnings").polars_schema(columns=("subject", "code"
 ESTIMATION_AR_SCHEMA = table("marts.abnormal_returns").polars_schema(exclude=("car",))
 """Estimation-window abnormal returns (abnormal_returns without the cumulative car): the residual series of the
 group tests."""
-FITS_SCHEMA: dict[str, pl.DataType] = {
+FITS_SCHEMA: dict[str, pl.DataType] = {  # no table: EventStudyResult.fits, the estimation sums of each pair
     "event_id": pl.String(),
     "ticker": pl.String(),
     "n": pl.Int32(),
@@ -104,7 +104,7 @@ class EventStudyResult:
     """Frames shaped as marts.abnormal_returns, marts.event_impact and marts.event_skips, plus `warnings`
     (`subject, code, message`: non-fatal notes), `estimation_ar` (estimation-window abnormal returns per model,
     ESTIMATION_AR_SCHEMA, ordered by event_id, ticker, rel_day, model: the residual series the group tests need)
-    and `fits` (`market_model_fits` for the pairs in event_impact)."""
+    and `fits` (FITS_SCHEMA: the market model's estimation sums and fit for each pair in event_impact)."""
 
     abnormal_returns: pl.DataFrame
     event_impact: pl.DataFrame
