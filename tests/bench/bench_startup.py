@@ -47,6 +47,10 @@ def _cases(no_pyc_dir: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
             {"UV_COMPILE_BYTECODE": "1"},
         ),
         f"uv run python -c '{IMPORT_FLOW}' (now)": ([uv, "run", "python", "-c", IMPORT_FLOW], {}),
+        f"uv run python -c '{IMPORT_FLOW}' (before)": (
+            [uv, "run", "python", "-c", IMPORT_FLOW],
+            {"UV_COMPILE_BYTECODE": "1"},
+        ),
         f"python -c '{IMPORT_FLOW}' with no bytecode at all": (
             [python, "-c", IMPORT_FLOW],
             {"PYTHONPYCACHEPREFIX": str(no_pyc_dir)},  # an empty cache tree: every module compiled from source
