@@ -256,7 +256,7 @@ def report(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Write the impact report: one self-contained HTML file plus PNG charts, from the marts."""
-    from flows.impact_report import build_report
+    from flows.report import build_report
 
     ids = [e.strip() for item in event or [] for e in item.split(",") if e.strip()] or None
     result = build_report(warehouse, out, ids)

@@ -200,7 +200,7 @@ def write_impact_report(path: Path) -> str | None:
     """The impact report (HTML + PNG charts in <warehouse folder>/reports) and its `impact-report` artifact,
     from the published warehouse; never fails the run (the data is already published): a logged warning."""
     try:
-        from flows.impact_report import build_report, publish_report_artifact
+        from flows.report import build_report, publish_report_artifact
 
         result = build_report(path, path.parent / "reports")
         publish_report_artifact(result)

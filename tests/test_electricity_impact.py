@@ -20,22 +20,44 @@ from transforms.electricity import (
     unknown_time_zones,
 )
 
-HOURLY = {"respondent": pl.String, "subba": pl.String, "period_utc": pl.Datetime("us", "UTC"), "type": pl.String,
-          "value_mwh": pl.Float64}
-MONTHLY_COLS = {"state": pl.String, "sector": pl.String, "month": pl.Date, "sales_mwh": pl.Float64,
-                "price_cents_per_kwh": pl.Float64, "revenue_usd": pl.Float64, "customers": pl.Int64}
+HOURLY = {
+    "respondent": pl.String,
+    "subba": pl.String,
+    "period_utc": pl.Datetime("us", "UTC"),
+    "type": pl.String,
+    "value_mwh": pl.Float64,
+}
+MONTHLY_COLS = {
+    "state": pl.String,
+    "sector": pl.String,
+    "month": pl.Date,
+    "sales_mwh": pl.Float64,
+    "price_cents_per_kwh": pl.Float64,
+    "revenue_usd": pl.Float64,
+    "customers": pl.Int64,
+}
 NO_MONTHLY = pl.DataFrame(schema=MONTHLY_COLS)
 
 
-def hourly_series(respondent: str, start: datetime, values: np.ndarray, subba: str = "", type_: str = "D"
-                  ) -> pl.DataFrame:
+def hourly_series(
+    respondent: str, start: datetime, values: np.ndarray, subba: str = "", type_: str = "D"
+) -> pl.DataFrame:
     periods = pl.datetime_range(start, start + timedelta(hours=len(values) - 1), "1h", eager=True, time_zone="UTC")
-    return pl.DataFrame({"respondent": respondent, "subba": subba, "period_utc": periods, "type": type_,
-                         "value_mwh": values}, schema=HOURLY)
+    return pl.DataFrame(
+        {"respondent": respondent, "subba": subba, "period_utc": periods, "type": type_, "value_mwh": values},
+        schema=HOURLY,
+    )
 
 
-def simulated_demand(start: datetime, n_hours: int, step_at: datetime | None, step: float, seed: int = 7,
-                     noise: float = 0.02, trend_per_year: float = 0.02) -> np.ndarray:
+def simulated_demand(
+    start: datetime,
+    n_hours: int,
+    step_at: datetime | None,
+    step: float,
+    seed: int = 7,
+    noise: float = 0.02,
+    trend_per_year: float = 0.02,
+) -> np.ndarray:
     """Hourly demand: daily and weekly cycles, a winter/summer season, a trend, noise, and an optional step."""
     rng = np.random.default_rng(seed)
     t = np.arange(n_hours, dtype=float)
@@ -54,7 +76,8 @@ def simulated_demand(start: datetime, n_hours: int, step_at: datetime | None, st
 
 def events_frame(*rows: tuple[str, date, str]) -> pl.DataFrame:
     return pl.DataFrame(
-        [(e, d, c, f"name of {e}") for e, d, c in rows], orient="row",
+        [(e, d, c, f"name of {e}") for e, d, c in rows],
+        orient="row",
         schema={"event_id": pl.String, "event_date": pl.Date, "category": pl.String, "name": pl.String},
     )
 
@@ -68,7 +91,9 @@ def test_hour_ending_periods_go_to_the_local_day_of_the_hours_start() -> None:
     daily = hourly_to_local_daily(hourly)
     assert daily.schema == DAILY_SCHEMA
     assert daily.select("date_local", "value_mwh", "hours_reported", "time_zone").rows() == [
-        (date(2024, 1, 1), 10.0, 1, "America/New_York"), (date(2024, 1, 2), 20.0, 1, "America/New_York")]
+        (date(2024, 1, 1), 10.0, 1, "America/New_York"),
+        (date(2024, 1, 2), 20.0, 1, "America/New_York"),
+    ]
 
 
 def test_dst_days_time_zones_and_sub_bas() -> None:
@@ -94,21 +119,31 @@ def test_dst_days_time_zones_and_sub_bas() -> None:
     assert unknown_time_zones(pl.concat(frames)) == ["ZZZZ"]
     fall = hourly_to_local_daily(hourly_series("CISO", datetime(2024, 11, 3, 8, tzinfo=UTC), np.ones(25)))
     assert fall.filter(pl.col("date_local") == date(2024, 11, 3)).select("hours_in_day", "hours_reported").row(0) == (
-        25, 25)
+        25,
+        25,
+    )
 
 
 def test_a_day_of_nulls_is_null_not_zero() -> None:
     values = np.full(24, np.nan)
     hourly = hourly_series("TVA", datetime(2024, 5, 1, 6, tzinfo=UTC), values).with_columns(
-        pl.col("value_mwh").fill_nan(None))
+        pl.col("value_mwh").fill_nan(None)
+    )
     row = hourly_to_local_daily(hourly).row(0, named=True)
     assert row["value_mwh"] is None and row["hours_reported"] == 0 and row["hours_in_day"] == 24
 
 
 def test_nerc_holidays() -> None:
     days = set(nerc_holidays([2022, 2023, 2024]))
-    assert {date(2022, 12, 26), date(2023, 1, 2), date(2024, 5, 27), date(2024, 9, 2), date(2024, 11, 28),
-            date(2024, 7, 4), date(2022, 7, 4)} <= days
+    assert {
+        date(2022, 12, 26),
+        date(2023, 1, 2),
+        date(2024, 5, 27),
+        date(2024, 9, 2),
+        date(2024, 11, 28),
+        date(2024, 7, 4),
+        date(2022, 7, 4),
+    } <= days
     assert date(2022, 12, 25) not in days and date(2021, 12, 31) not in days
     assert len(days) == 18
 
@@ -160,13 +195,23 @@ def test_weekday_balance_and_holidays_do_not_tilt_the_mean() -> None:
     """Weekend days count 50% less; dropping two Saturdays and spiking a holiday must not move the mean."""
     days = pl.date_range(date(2023, 1, 1), date(2024, 12, 31), "1d", eager=True)
     value = pl.Series([12_000.0 if d.weekday() >= 5 else 24_000.0 for d in days])
-    daily = pl.DataFrame({"respondent": "PJM", "subba": "", "type": "D", "date_local": days,
-                          "time_zone": "America/New_York", "value_mwh": value, "hours_reported": 24,
-                          "hours_in_day": 24}).cast({"hours_reported": pl.Int32, "hours_in_day": pl.Int32})
+    daily = pl.DataFrame(
+        {
+            "respondent": "PJM",
+            "subba": "",
+            "type": "D",
+            "date_local": days,
+            "time_zone": "America/New_York",
+            "value_mwh": value,
+            "hours_reported": 24,
+            "hours_in_day": 24,
+        }
+    ).cast({"hours_reported": pl.Int32, "hours_in_day": pl.Int32})
     events = events_frame(("e", date(2024, 7, 25), "efficiency"))
     full = electricity_impact(daily, NO_MONTHLY, events).filter(pl.col("window_length") == 28).row(0, named=True)
     holed = daily.filter(~pl.col("date_local").is_in([date(2024, 7, 6), date(2024, 7, 13)])).with_columns(
-        pl.when(pl.col("date_local") == date(2024, 7, 4)).then(1e9).otherwise(pl.col("value_mwh")).alias("value_mwh"))
+        pl.when(pl.col("date_local") == date(2024, 7, 4)).then(1e9).otherwise(pl.col("value_mwh")).alias("value_mwh")
+    )
     holed_row = electricity_impact(holed, NO_MONTHLY, events).filter(pl.col("window_length") == 28).row(0, named=True)
     balanced = (5 * 24_000 + 2 * 12_000) / 7
     assert full["mean_before_mwh"] == pytest.approx(balanced)
@@ -178,9 +223,18 @@ def test_weekday_balance_and_holidays_do_not_tilt_the_mean() -> None:
 def test_coverage_counts_holidays_as_not_expected() -> None:
     """28 days holding July 4 expect 27 observations; 22 (80%, rounded up) still make a mean, 21 do not."""
     days = pl.date_range(date(2023, 1, 1), date(2024, 12, 31), "1d", eager=True)
-    daily = pl.DataFrame({"respondent": "PJM", "subba": "", "type": "D", "date_local": days,
-                          "time_zone": "America/New_York", "value_mwh": 24_000.0, "hours_reported": 24,
-                          "hours_in_day": 24}).cast({"hours_reported": pl.Int32, "hours_in_day": pl.Int32})
+    daily = pl.DataFrame(
+        {
+            "respondent": "PJM",
+            "subba": "",
+            "type": "D",
+            "date_local": days,
+            "time_zone": "America/New_York",
+            "value_mwh": 24_000.0,
+            "hours_reported": 24,
+            "hours_in_day": 24,
+        }
+    ).cast({"hours_reported": pl.Int32, "hours_in_day": pl.Int32})
     events = events_frame(("e", date(2024, 7, 25), "efficiency"))  # before window 06-27..07-24
     gone = [date(2024, 6, 27), date(2024, 6, 28), date(2024, 7, 1), date(2024, 7, 2), date(2024, 7, 3)]
 
@@ -214,9 +268,18 @@ def test_monthly_windows_recover_a_step_in_sales() -> None:
     season = [1.0 + 0.2 * np.cos(2 * np.pi * (m.month - 7) / 12) for m in months]
     trend = [1.03 ** ((m.year - 2021) + (m.month - 1) / 12) for m in months]
     step = [1.10 if m >= date(2025, 2, 1) else 1.0 for m in months]
-    sales = pl.DataFrame({"state": "VA", "sector": "COM", "month": months,
-                          "sales_mwh": [4e6 * s * t * k for s, t, k in zip(season, trend, step, strict=True)],
-                          "price_cents_per_kwh": 10.0, "revenue_usd": 1.0, "customers": 1}, schema=MONTHLY_COLS)
+    sales = pl.DataFrame(
+        {
+            "state": "VA",
+            "sector": "COM",
+            "month": months,
+            "sales_mwh": [4e6 * s * t * k for s, t, k in zip(season, trend, step, strict=True)],
+            "price_cents_per_kwh": 10.0,
+            "revenue_usd": 1.0,
+            "customers": 1,
+        },
+        schema=MONTHLY_COLS,
+    )
     events = events_frame(("r1", date(2025, 1, 27), "efficiency"))
     empty_daily = pl.DataFrame(schema=DAILY_SCHEMA)
     impact = electricity_impact(empty_daily, sales, events, ImpactConfig())
@@ -243,37 +306,88 @@ def _event_impact(cars: dict[tuple[str, int], list[float]]) -> pl.DataFrame:
             rows.append((event_id, f"T{i}", "independent_power", "market", 0, end, car))
             rows.append((event_id, f"U{i}", "regulated_utilities", "market", 0, end, 0.5))  # other group
             rows.append((event_id, f"T{i}", "independent_power", "constant_mean", 0, end, 0.9))  # other model
-    return pl.DataFrame(rows, orient="row", schema={"event_id": pl.String, "ticker": pl.String, "group": pl.String,
-                                                   "model": pl.String, "window_start": pl.Int64,
-                                                   "window_end": pl.Int64, "car": pl.Float64})
+    return pl.DataFrame(
+        rows,
+        orient="row",
+        schema={
+            "event_id": pl.String,
+            "ticker": pl.String,
+            "group": pl.String,
+            "model": pl.String,
+            "window_start": pl.Int64,
+            "window_end": pl.Int64,
+            "car": pl.Float64,
+        },
+    )
 
 
 def _impact_rows(event_id: str, changes: dict[tuple[str, str, str, str, int], float | None]) -> pl.DataFrame:
     rows = []
     for (rtype, region, metric, unit, length), change in changes.items():
-        rows.append({"event_id": event_id, "region_type": rtype, "region": region, "metric": metric,
-                     "window_unit": unit, "window_length": length, "growth_change_pp": change,
-                     "status": "ok" if change is not None else "after_window_not_over"})
-    return pl.DataFrame(rows, schema={"event_id": pl.String, "region_type": pl.String, "region": pl.String,
-                                      "metric": pl.String, "window_unit": pl.String, "window_length": pl.Int32,
-                                      "growth_change_pp": pl.Float64, "status": pl.String})
+        rows.append(
+            {
+                "event_id": event_id,
+                "region_type": rtype,
+                "region": region,
+                "metric": metric,
+                "window_unit": unit,
+                "window_length": length,
+                "growth_change_pp": change,
+                "status": "ok" if change is not None else "after_window_not_over",
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "event_id": pl.String,
+            "region_type": pl.String,
+            "region": pl.String,
+            "metric": pl.String,
+            "window_unit": pl.String,
+            "window_length": pl.Int32,
+            "growth_change_pp": pl.Float64,
+            "status": pl.String,
+        },
+    )
 
 
 def test_jevons_check_verdicts() -> None:
-    events = events_frame(("deepseek", date(2025, 1, 27), "efficiency"), ("fresh", date(2026, 7, 1), "efficiency"),
-                          ("slow", date(2024, 7, 18), "efficiency"), ("deal", date(2024, 9, 20), "demand"))
-    event_impact = _event_impact({("deepseek", 0): [-0.20, -0.28, -0.22], ("deepseek", 5): [-0.15, -0.25, -0.20],
-                                  ("slow", 0): [0.001, -0.004], ("slow", 5): [0.01, -0.005]})
-    impact = pl.concat([
-        _impact_rows("deepseek", {("sub_ba", "DOM", "demand", "day", 91): 2.0,
-                                  ("sub_ba", "DOM", "demand", "day", 182): 3.0,
-                                  ("balancing_authority", "ERCO", "demand", "day", 182): 1.0,
-                                  ("state", "VA", "retail_sales_COM", "month", 6): 2.0,
-                                  ("state", "VA", "retail_sales_ALL", "month", 6): -50.0}),  # not a DC metric
-        _impact_rows("slow", {("balancing_authority", "US48", "demand", "day", 91): -2.5,
-                              ("balancing_authority", "US48", "demand", "day", 182): None}),
-        _impact_rows("fresh", {("sub_ba", "DOM", "demand", "day", 91): None}),
-    ])
+    events = events_frame(
+        ("deepseek", date(2025, 1, 27), "efficiency"),
+        ("fresh", date(2026, 7, 1), "efficiency"),
+        ("slow", date(2024, 7, 18), "efficiency"),
+        ("deal", date(2024, 9, 20), "demand"),
+    )
+    event_impact = _event_impact(
+        {
+            ("deepseek", 0): [-0.20, -0.28, -0.22],
+            ("deepseek", 5): [-0.15, -0.25, -0.20],
+            ("slow", 0): [0.001, -0.004],
+            ("slow", 5): [0.01, -0.005],
+        }
+    )
+    impact = pl.concat(
+        [
+            _impact_rows(
+                "deepseek",
+                {
+                    ("sub_ba", "DOM", "demand", "day", 91): 2.0,
+                    ("sub_ba", "DOM", "demand", "day", 182): 3.0,
+                    ("balancing_authority", "ERCO", "demand", "day", 182): 1.0,
+                    ("state", "VA", "retail_sales_COM", "month", 6): 2.0,
+                    ("state", "VA", "retail_sales_ALL", "month", 6): -50.0,
+                },
+            ),  # not a DC metric
+            _impact_rows(
+                "slow",
+                {
+                    ("balancing_authority", "US48", "demand", "day", 91): -2.5,
+                    ("balancing_authority", "US48", "demand", "day", 182): None,
+                },
+            ),
+            _impact_rows("fresh", {("sub_ba", "DOM", "demand", "day", 91): None}),
+        ]
+    )
     check = jevons_check(impact, event_impact, events)
     assert check.schema == JEVONS_SCHEMA
     assert check["event_id"].to_list() == ["slow", "deepseek", "fresh"]  # efficiency events only, by date
@@ -281,12 +395,17 @@ def test_jevons_check_verdicts() -> None:
     assert ds["power_caar_day0"] == pytest.approx(-0.70 / 3) and ds["power_caar_0_5"] == pytest.approx(-0.20)
     assert ds["power_n_tickers"] == 3
     assert (ds["dom_growth_change_3m_pp"], ds["dom_growth_change_6m_pp"], ds["erco_growth_change_6m_pp"]) == (
-        2.0, 3.0, 1.0)
+        2.0,
+        3.0,
+        1.0,
+    )
     assert ds["va_sales_growth_change_6m_pp"] == 2.0 and ds["us48_growth_change_6m_pp"] is None
     assert ds["demand_growth_change_6m_pp"] == pytest.approx(2.0) and ds["n_regions_6m"] == 3
     assert (ds["market_reaction"], ds["demand_outcome"]) == ("feared_less_demand", "did_not_slow")
-    assert ds["verdict"] == ("Market feared less demand (power producers' CAAR [0,+5] -20.0%); demand growth did "
-                             "not slow (+2.0 pp YoY growth over the following 6 months, 3 regions).")
+    assert ds["verdict"] == (
+        "Market feared less demand (power producers' CAAR [0,+5] -20.0%); demand growth did "
+        "not slow (+2.0 pp YoY growth over the following 6 months, 3 regions)."
+    )
     slow = check.row(0, named=True)
     assert (slow["market_reaction"], slow["demand_outcome"]) == ("little_reaction", "slowed")
     assert "demand growth slowed (-2.5 pp YoY growth over the following 3 months, 1 region)" in slow["verdict"]

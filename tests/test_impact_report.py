@@ -26,7 +26,7 @@ from PIL import Image
 
 from flows.cli import run_cli
 from flows.daily import RunSummary, daily
-from flows.impact_report import REPORT_FILE, build_report, fmt_num, fmt_pct, fmt_pp, report_markdown
+from flows.report import REPORT_FILE, build_report, fmt_num, fmt_pct, fmt_pp, report_markdown
 from warehouse.connection import staged_writer
 
 # ------------------------------------------------------------------------------------------------ HTML parsing
@@ -187,21 +187,28 @@ def test_every_table_cell_comes_from_the_marts(report: Path, real_run: tuple[Pat
                 [event_id],
             )
         )
-        (name, category, day0), = _rows(
+        ((name, category, day0),) = _rows(
             wh,
             "SELECT name, category, min(day0) FROM core.ai_events JOIN marts.event_impact USING (event_id) "
             "WHERE event_id = ? GROUP BY ALL",
             [event_id],
         )
-        (worst_ticker, worst_car), = _rows(
+        ((worst_ticker, worst_car),) = _rows(
             wh,
             "SELECT ticker, car FROM marts.event_impact WHERE event_id = ? AND model = 'market' "
             "AND window_start = 0 AND window_end = 0 AND car IS NOT NULL ORDER BY car, ticker LIMIT 1",
             [event_id],
         )
         assert row == [
-            event_id, name, category, str(day0), fmt_pct(caar[(0, 0)][1]), fmt_pct(caar[(0, 1)][1]),
-            str(caar[(0, 1)][0]), worst_ticker, fmt_pct(worst_car),
+            event_id,
+            name,
+            category,
+            str(day0),
+            fmt_pct(caar[(0, 0)][1]),
+            fmt_pct(caar[(0, 1)][1]),
+            str(caar[(0, 1)][0]),
+            worst_ticker,
+            fmt_pct(worst_car),
         ]
     # day-0 tables: every ticker of every shown event
     day0_tables = [k for k in tables if k.startswith("day0-")]
@@ -332,8 +339,9 @@ def electricity_report(
     shutil.copyfile(real_run[0], wh)
     start, n = datetime(2023, 7, 1, tzinfo=UTC), 24 * 365 * 3
     with staged_writer(wh) as con:
-        for i, (resp, sub, scale) in enumerate((("PJM", "DOM", 11_000.0), ("ERCO", "", 50_000.0),
-                                                ("US48", "", 450_000.0))):
+        for i, (resp, sub, scale) in enumerate(
+            (("PJM", "DOM", 11_000.0), ("ERCO", "", 50_000.0), ("US48", "", 450_000.0))
+        ):
             upsert(con, DEMAND_HOURLY, _hourly(resp, sub, scale, start, n, i), run_id="test", source="test")
         write_electricity_marts(con, "test", compute_electricity_marts(con))
     out = base / "out"
@@ -346,8 +354,10 @@ def test_electricity_section(electricity_report: tuple[Path, Path]) -> None:
     text = (out / REPORT_FILE).read_text(encoding="utf-8")
     assert "No electricity demand data" not in text
     # one demand chart per shown efficiency event with data (tmi_restart_deal is a demand event)
-    assert sorted(p.name for p in out.glob("*_demand.png")) == ["deepseek_selloff_demand.png",
-                                                                 "deepseek_v3_2_demand.png"]
+    assert sorted(p.name for p in out.glob("*_demand.png")) == [
+        "deepseek_selloff_demand.png",
+        "deepseek_v3_2_demand.png",
+    ]
     for png in out.glob("*_demand.png"):
         _check_png(png.read_bytes(), png.name)
     rows = parse(out / REPORT_FILE).tables["jevons-check"][1:]
@@ -365,12 +375,12 @@ def test_a_failing_report_never_fails_the_run(
     import logging
 
     import flows.daily
-    import flows.impact_report
+    import flows.report
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(flows.impact_report, "build_report", broken)
+    monkeypatch.setattr(flows.report, "build_report", broken)
     monkeypatch.setattr(flows.daily, "get_run_logger", lambda: logging.getLogger("test-report"))
     with caplog.at_level(logging.WARNING, logger="test-report"):
         assert flows.daily.write_impact_report.fn(tmp_path / "jevons.duckdb") is None

@@ -15,6 +15,7 @@ data quality, publication); the rest of the wall time is Python start-up, import
 and orchestration, the artifacts and the impact report (written after publication).
 
     uv run python tests/bench/bench_daily_run.py [--repeats 3]
+    uv run pytest -m slow tests/bench/bench_daily_run.py     # one repeat, no timing asserted
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
 PRICES = PROJECT.parent / "shared" / "data" / "prices_daily_close"
@@ -103,10 +105,8 @@ def _line(label: str, runs: list[tuple[float, float, int]]) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+def measure(repeats: int) -> tuple[list[str], int]:
+    """Run the benchmark `repeats` times per situation: (the lines it prints, new price rows of a timed run)."""
     env = {k: v for k, v in os.environ.items() if k not in ("JEVONS_WAREHOUSE", "EIA_API_KEY", "PREFECT_API_URL")}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
@@ -119,24 +119,41 @@ def main() -> None:
             served = {**env, "PREFECT_API_URL": server.api_url}
             setup = ["run", "--prices-from", str(PRICES), "--warehouse", str(base / "bench.duckdb")]
             _run([*setup, "--end", "2026-07-31"], served)
-            alone = [_timed(base, Path(tmp) / f"alone{i}", env) for i in range(args.repeats)]
-            with_server = [_timed(base, Path(tmp) / f"served{i}", served) for i in range(args.repeats)]
+            alone = [_timed(base, Path(tmp) / f"alone{i}", env) for i in range(repeats)]
+            with_server = [_timed(base, Path(tmp) / f"served{i}", served) for i in range(repeats)]
         finally:
             server.stop()
         con = duckdb.connect(str(base / "bench.duckdb"), read_only=True)
         universe = con.sql("SELECT count(*) FROM core.universe").fetchall()[0][0]
         con.close()
-    server_s = statistics.median(_server_start_s() for _ in range(args.repeats))
-    import_s = statistics.median(_import_s(env) for _ in range(args.repeats))
+    server_s = statistics.median(_server_start_s() for _ in range(repeats))
+    import_s = statistics.median(_import_s(env) for _ in range(repeats))
     load = os.getloadavg()[0]
-    print(f"daily run, {universe}-ticker universe, one new day ({alone[0][2]} new price rows), load avg {load:.2f}:")
-    print(_line("jevons run, temporary Prefect server", alone))
-    print(_line("jevons run, Prefect server already running", with_server))
-    print(
+    lines = [
+        f"daily run, {universe}-ticker universe, one new day ({alone[0][2]} new price rows), load avg {load:.2f}:",
+        _line("jevons run, temporary Prefect server", alone),
+        _line("jevons run, Prefect server already running", with_server),
         f"  of which, measured alone: Prefect temporary server start-up {server_s:.1f} s (overlaps the imports),"
-        f" importing the daily flow {import_s:.1f} s"
-    )
-    print("  target: < 15 s wall on this 2-core machine")
+        f" importing the daily flow {import_s:.1f} s",
+        "  target: < 15 s wall on this 2-core machine",
+    ]
+    return lines, alone[0][2]
+
+
+@pytest.mark.slow
+@pytest.mark.needs_shared
+def test_bench_daily_run_once(real_prices_dir: Path) -> None:
+    """One repeat of each situation, so the script cannot rot (no timing asserted)."""
+    lines, new_rows = measure(repeats=1)
+    print("\n".join(lines))
+    assert new_rows > 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print("\n".join(measure(args.repeats)[0]))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The impact report's charts, drawn with matplotlib's Agg canvas (object API, no pyplot state, no network).
 
 Each `chart_*` function takes the report's shaped frames and returns PNG bytes. Imported only when a chart must be
-drawn: flows.impact_report reuses a chart whose inputs have not changed since the last report (its cache), so a
+drawn: flows.report.cache reuses a chart whose inputs have not changed since the last report (its cache), so a
 daily run whose new day moves no chart pays neither the matplotlib import nor the drawing.
 """
 
@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter
 
-from flows.report_style import CATEGORY_MARKERS, DPI, group_colour, group_order
+from flows.report.style import CATEGORY_MARKERS, DPI, group_colour, group_order
 from transforms import report_data as rd
 
 
@@ -56,8 +56,9 @@ def chart_car_paths(bands: pl.DataFrame, dates: pl.DataFrame, title: str) -> byt
     nrows = -(-len(groups) // ncols)
     width, height = 3.7 * ncols + 0.9, 3.3 * nrows + 1.3
     fig = Figure(figsize=(width, height))  # fixed margins (inches): constrained layout costs a second a chart
-    fig.subplots_adjust(left=0.85 / width, right=1 - 0.3 / width, top=1 - 0.7 / height, bottom=1.2 / height,
-                        hspace=0.6, wspace=0.08)
+    fig.subplots_adjust(
+        left=0.85 / width, right=1 - 0.3 / width, top=1 - 0.7 / height, bottom=1.2 / height, hspace=0.6, wspace=0.08
+    )
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
     day_dates = {r: d for r, d in dates.iter_rows()}
     ticks = [t for t in (-10, -5, 0, 5, 10) if t in day_dates]
@@ -109,16 +110,27 @@ def chart_day0(moves: pl.DataFrame, title: str) -> bytes:
     ax.axvline(0, color="#444", lw=0.8)
     span = max((abs(v) for v in values), default=1.0) or 1.0
     for yi, v in zip(y, values, strict=True):
-        ax.text(v + (0.01 * span if v >= 0 else -0.01 * span), yi, f"{v:+.1f}%", va="center",
-                ha="left" if v >= 0 else "right", fontsize=8)
+        ax.text(
+            v + (0.01 * span if v >= 0 else -0.01 * span),
+            yi,
+            f"{v:+.1f}%",
+            va="center",
+            ha="left" if v >= 0 else "right",
+            fontsize=8,
+        )
     ax.set_xlim(min(min(values, default=0), 0) - 0.18 * span, max(max(values, default=0), 0) + 0.18 * span)
     _pct_axis(ax, "x")
     ax.set_xlabel("day-0 abnormal return, market model (%)")
     ax.set_ylabel("ticker")
     ax.grid(axis="x", alpha=0.3)
     groups = group_order(moves["group"].unique().to_list())
-    ax.legend(handles=[Patch(color=group_colour(g), label=g) for g in groups], title="group", loc="best",
-              fontsize=8, title_fontsize=9)
+    ax.legend(
+        handles=[Patch(color=group_colour(g), label=g) for g in groups],
+        title="group",
+        loc="best",
+        fontsize=8,
+        title_fontsize=9,
+    )
     ax.set_title(title, fontsize=12, fontweight="bold")
     return _png(fig)
 
@@ -133,8 +145,16 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
     for r in data.iter_rows(named=True):
         v = r["caar"] * 100
         ax.vlines(r["event_date"], 0, v, color=colour, alpha=0.6, lw=1.5)
-        ax.plot(r["event_date"], v, marker=CATEGORY_MARKERS.get(r["category"], "D"), color=colour, ms=8,
-                mec="black", mew=0.6, ls="")
+        ax.plot(
+            r["event_date"],
+            v,
+            marker=CATEGORY_MARKERS.get(r["category"], "D"),
+            color=colour,
+            ms=8,
+            mec="black",
+            mew=0.6,
+            ls="",
+        )
     labelled = set(data.sort(pl.col("caar").abs(), descending=True).head(8)["event_id"].to_list())
     labelled |= set(highlight) & set(rd.ALWAYS_EVENTS)
     last: date | None = None
@@ -146,9 +166,16 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
         last = r["event_date"]
         dx, ha = ((0, "center"), (14, "left"), (-14, "right"))[level % 3]
         dy = 8 if level == 0 else 16 + 12 * (level // 3)
-        ax.annotate(r["event_id"], (r["event_date"], v), xytext=(dx, dy if v >= 0 else -dy),
-                    textcoords="offset points", ha=ha, va="bottom" if v >= 0 else "top", fontsize=8,
-                    arrowprops={"arrowstyle": "-", "color": "#555", "lw": 0.6} if level else None)
+        ax.annotate(
+            r["event_id"],
+            (r["event_date"], v),
+            xytext=(dx, dy if v >= 0 else -dy),
+            textcoords="offset points",
+            ha=ha,
+            va="bottom" if v >= 0 else "top",
+            fontsize=8,
+            arrowprops={"arrowstyle": "-", "color": "#555", "lw": 0.6} if level else None,
+        )
     missing = tl.filter(pl.col("caar").is_null())
     if missing.height:
         ax.plot(missing["event_date"].to_list(), [0] * missing.height, marker="x", color="#777", ls="", ms=7)
@@ -185,10 +212,17 @@ def chart_demand(part: pl.DataFrame, event_id: str, event_date: date) -> bytes:
     axes = fig.subplots(len(regions), 1, sharex=True, squeeze=False)[:, 0]
     for ax, region in zip(axes, regions, strict=True):
         p = part.filter(pl.col("region") == region).sort("date_local")
-        ax.plot(p["date_local"].to_list(), (p["value_mwh"] / 1000).to_list(), color="#222", lw=1.6,
-                label="daily demand")
-        ax.plot(p["date_local"].to_list(), (p["prev_year_mwh"] / 1000).to_list(), color="#888", lw=1.2, ls="--",
-                label="same day a year earlier (365 days)")
+        ax.plot(
+            p["date_local"].to_list(), (p["value_mwh"] / 1000).to_list(), color="#222", lw=1.6, label="daily demand"
+        )
+        ax.plot(
+            p["date_local"].to_list(),
+            (p["prev_year_mwh"] / 1000).to_list(),
+            color="#888",
+            lw=1.2,
+            ls="--",
+            label="same day a year earlier (365 days)",
+        )
         ax.axvline(event_date, color="black", lw=1.4, ls=":", label=f"event date ({event_id})")
         ax.set_ylabel(f"{region}\nGWh per day")
         ax.grid(alpha=0.3)
@@ -197,6 +231,5 @@ def chart_demand(part: pl.DataFrame, event_id: str, event_date: date) -> bytes:
     axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
     axes[-1].set_xlabel("local date")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", fontsize=9, ncols=3, frameon=False)
-    fig.suptitle(f"Daily electricity demand (EIA-930) around {event_id} ({event_date})", fontsize=12,
-                 fontweight="bold")
+    fig.suptitle(f"Daily electricity demand (EIA-930) around {event_id} ({event_date})", fontsize=12, fontweight="bold")
     return _png(fig)

@@ -1,0 +1,77 @@
+"""What the impact report reads from the published warehouse: the catalog and the marts (market model only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from warehouse.errors import JevonsInputError
+from warehouse.introspect import table_exists
+
+RUN_FIRST = "jevons run --prices-from DIR"
+
+
+@dataclass
+class MartFrames:
+    """What the report reads, straight from the warehouse."""
+
+    events: pl.DataFrame
+    impact: pl.DataFrame
+    abnormal: pl.DataFrame
+    group_impact: pl.DataFrame | None
+    demand_daily: pl.DataFrame
+    jevons: pl.DataFrame
+    prices_through: date | None
+
+
+def _group_impact(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
+    """marts.group_impact's (event_id, group, window, n, caar) for the market model, when the table exists."""
+    if not table_exists(con, "marts.group_impact"):
+        return None
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'marts' AND table_name = 'group_impact'"
+        ).fetchall()
+    }
+    if not {"event_id", "group", "window_start", "window_end", "n", "caar"} <= columns:
+        return None
+    where = "WHERE model = 'market'" if "model" in columns else ""
+    frame = con.sql(f'SELECT event_id, "group", window_start, window_end, n, caar FROM marts.group_impact {where}').pl()
+    return frame if frame.height else None  # migrated but not yet computed: use marts.event_impact
+
+
+def read_marts(con: duckdb.DuckDBPyConnection) -> MartFrames:
+    """Read the catalog and the marts the report needs (market model only)."""
+    for schema, name in (("core", "ai_events"), ("marts", "event_impact"), ("marts", "abnormal_returns")):
+        if not table_exists(con, f"{schema}.{name}"):
+            raise JevonsInputError(
+                f"the warehouse has no {schema}.{name} table: it is not a jevons warehouse yet; run `{RUN_FIRST}` first"
+            )
+    demand = (
+        con.sql(
+            "SELECT respondent, subba, type, date_local, value_mwh FROM marts.electricity_demand_daily WHERE type = 'D'"
+        ).pl()
+        if table_exists(con, "marts.electricity_demand_daily")
+        else pl.DataFrame()
+    )
+    jevons = con.sql("SELECT * FROM marts.jevons_check").pl() if table_exists(con, "marts.jevons_check") else None
+    return MartFrames(
+        events=con.sql("SELECT event_id, event_date, name, category, description FROM core.ai_events").pl(),
+        impact=con.sql("SELECT * FROM marts.event_impact WHERE model = 'market'").pl(),
+        abnormal=con.sql(
+            "SELECT event_id, ticker, rel_day, date, abnormal_ret, car FROM marts.abnormal_returns "
+            "WHERE model = 'market'"
+        ).pl(),
+        group_impact=_group_impact(con),
+        demand_daily=demand,
+        jevons=jevons if jevons is not None else pl.DataFrame(),
+        prices_through=(
+            con.sql("SELECT max(date) FROM core.prices_daily").fetchall()[0][0]
+            if table_exists(con, "core.prices_daily")
+            else None
+        ),
+    )
