@@ -22,9 +22,9 @@ Statistic (Brown and Warner 1980, section 5.B "crude dependence adjustment"; 198
   it covered (the series' `covered_by` says by what).
 
 Rolling sums come from cumulative sums along the day axis of a (day x group) matrix (one subtraction per window,
-vectorised over days and groups); the returns are first shifted by each column's mean, which leaves every
-centred moment unchanged and keeps the cumulative sums small. The per-ticker abnormal returns of the top movers
-are computed the same way, only for the groups and days that are candidates. The Python loops are over
+vectorised over days and groups); the returns are first shifted by each column's mean over its first window,
+which leaves every centred moment unchanged and keeps the cumulative sums small. The per-ticker abnormal returns
+of the top movers are computed the same way, only for the groups and days that are candidates. The Python loops are over
 benchmarks (one calendar each) and over groups with candidates: never over days or tickers.
 """
 
@@ -145,9 +145,12 @@ def rolling_market_model(
     x = np.asarray(x, dtype=np.float64)
     n_days = y.shape[0]
     valid = ~np.isnan(y) & ~np.isnan(x)[:, None]
-    counts = np.maximum(valid.sum(axis=0), 1)
-    y_shift = np.where(valid, y, 0.0).sum(axis=0) / counts
-    x_shift = float(np.nanmean(x)) if np.any(~np.isnan(x)) else 0.0
+    # The shift: each column's mean over its first estimation_days rows, so no result depends on later data,
+    # not even in the last bit (a history extended by new days gives the old days' numbers unchanged).
+    head = slice(0, config.estimation_days)
+    y_shift = np.where(valid[head], y[head], 0.0).sum(axis=0) / np.maximum(valid[head].sum(axis=0), 1)
+    x_head = x[head][~np.isnan(x[head])]
+    x_shift = float(x_head.mean()) if x_head.size else 0.0
     yc = np.where(valid, y - y_shift, 0.0)
     xc = np.where(valid, (x - x_shift)[:, None], 0.0)
     lo, hi = _window_bounds(n_days, config)
