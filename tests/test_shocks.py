@@ -236,3 +236,16 @@ def test_real_closes_propose_a_few_days_a_year_per_group(real_prices_dir: Path) 
     assert max(rates.values()) < 3.0, rates
     by_year = found.group_by("group", pl.col("date").dt.year()).len()
     assert by_year["len"].max() <= 8  # the worst group-year (a crash year) still lists a handful
+
+
+def test_an_enum_ticker_gives_the_same_candidates() -> None:
+    market = simulate_groups(n_days=900, seed=21, planted={("G01", simulate_groups(n_days=900).dates[700]): -0.12})
+    names = sorted(market.returns["ticker"].unique().to_list())
+    enum = market.returns.with_columns(pl.col("ticker").cast(pl.Enum(names)))
+    assert shock_candidates(enum, market.universe, NO_EVENTS).equals(
+        shock_candidates(market.returns, market.universe, NO_EVENTS)
+    )
+    unpriced = pl.concat([market.universe, market.universe.head(1).with_columns(pl.lit("NOPRICE").alias("ticker"))])
+    assert (
+        shock_candidates(enum, unpriced, NO_EVENTS).height == shock_candidates(enum, market.universe, NO_EVENTS).height
+    )

@@ -224,19 +224,35 @@ def _panels(returns: pl.DataFrame, universe: pl.DataFrame, config: ShockConfig) 
     if missing:
         raise ValueError(f"returns lack column(s) {missing}; has {returns.columns}")
     studied = _studied(universe, config)
-    rets = returns.select(
-        pl.col("ticker").cast(pl.String), pl.col("date").cast(pl.Date), pl.col("ret").cast(pl.Float64)
-    ).filter(pl.col("ret").is_not_null() & pl.col("ret").is_not_nan())
+    # An Enum ticker (what the daily flow passes) is joined on its codes: no 15 M-row string column is built.
+    key: pl.DataType = returns.schema["ticker"]
+    known: set[str] | None = set(key.categories.to_list()) if isinstance(key, pl.Enum) else None
+    if known is None:
+        key = pl.String()
+    rets = (
+        returns.lazy()
+        .select(pl.col("ticker").cast(key), pl.col("date").cast(pl.Date), pl.col("ret").cast(pl.Float64))
+        .filter(pl.col("ret").is_not_null() & pl.col("ret").is_not_nan())
+    )
     panels = []
     for benchmark in studied["benchmark"].unique().sort().to_list():
-        bench = rets.filter(pl.col("ticker") == benchmark).sort("date")
+        if known is not None and benchmark not in known:
+            continue
+        bench = rets.filter(pl.col("ticker") == benchmark).select("date", "ret").sort("date").collect()
         if bench.is_empty():
             continue
         members = studied.filter(pl.col("benchmark") == benchmark).with_row_index("col")
+        priced = members if known is None else members.filter(pl.col("ticker").is_in(list(known)))
         cal = bench.select("date", pl.int_range(pl.len(), dtype=pl.Int64).alias("idx"))
-        cells = rets.join(members.select("ticker", "col"), on="ticker").join(cal, on="date")
+        cells = (
+            rets.join(priced.lazy().select(pl.col("ticker").cast(key), "col"), on="ticker")
+            .join(cal.lazy(), on="date")
+            .select("idx", "col", "ret")
+            .collect()
+        )
         y = np.full((cal.height, members.height), np.nan)
         y[cells["idx"].to_numpy(), cells["col"].to_numpy().astype(np.int64)] = cells["ret"].to_numpy()
+        del cells
         group_col = members["group"].to_numpy()
         starts = np.flatnonzero(np.r_[True, group_col[1:] != group_col[:-1]])
         panels.append(
