@@ -123,3 +123,17 @@ def test_company_change_listing_jump_and_ordinary_jumps() -> None:
     )
     flags = company_change_flags(prices)
     assert flags.select("ticker", "date", "kind").rows() == [("NEW", days[2], "listing_jump")]
+
+
+def test_the_de_spac_day_is_no_longer_a_shock_candidate(real_prices_dir: Path) -> None:
+    from transforms.shocks import shock_candidates
+
+    returns = daily_returns(_closes(real_prices_dir, "OKLO", "SMR", "CCJ", "SPY"))
+    universe, events = seeds.read_universe(), seeds.read_events()
+
+    def nuclear_days(rets: pl.DataFrame) -> list[dt.date]:
+        found = shock_candidates(rets, universe, events)
+        return found.filter(pl.col("group") == "nuclear_uranium")["date"].to_list()
+
+    assert dt.date(2024, 5, 10) in nuclear_days(returns)  # OKLO's -53.6% "return" drags the group's portfolio
+    assert dt.date(2024, 5, 10) not in nuclear_days(returns_from_history(returns, universe))
