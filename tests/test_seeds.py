@@ -414,7 +414,10 @@ def test_benchmark_with_bad_format(tmp_path: Path) -> None:
         read_universe(path)
 
 
-@pytest.mark.parametrize("field", [c.name for c in UNIVERSE.columns if not c.nullable or c.name in UNIVERSE.primary_key])  # noqa: E501
+_REQUIRED_UNIVERSE = [c.name for c in UNIVERSE.columns if not c.nullable or c.name in UNIVERSE.primary_key]
+
+
+@pytest.mark.parametrize("field", _REQUIRED_UNIVERSE)
 def test_universe_blank_required_field(tmp_path: Path, field: str) -> None:
     values = {"ticker": "CEG", "name": "Constellation", "group": "independent_power", "benchmark": "SPY"}
     values[field] = ""

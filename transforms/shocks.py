@@ -387,13 +387,13 @@ def shock_candidates(
         return pl.DataFrame(schema=CANDIDATES_SCHEMA)
     movers = []
     panels = {p.benchmark: p for p in panel_list}
-    for (group, benchmark), part in hits.group_by("group", "benchmark", maintain_order=True):
-        if not config.top_movers:
-            break
-        panel = panels[str(benchmark)]
-        rows = np.searchsorted(panel.dates, part["date"].to_numpy())
-        texts = _top_movers(panel, str(group), rows, np.sign(part["ar"].to_numpy()), config)
-        movers.append(part.select("group", "date").with_columns(pl.Series("top_movers", texts, dtype=pl.String)))
+    if config.top_movers:  # one pass per group with candidates
+        for (group, benchmark), part in hits.group_by("group", "benchmark", maintain_order=True):
+            panel = panels[str(benchmark)]
+            rows = np.searchsorted(panel.dates, part["date"].to_numpy())
+            texts = _top_movers(panel, str(group), rows, np.sign(part["ar"].to_numpy()), config)
+            frame = part.select("group", "date").with_columns(pl.Series("top_movers", texts, dtype=pl.String))
+            movers.append(frame)
     hits = hits.join(pl.concat(movers), on=["group", "date"], how="left") if movers else hits
     if "top_movers" not in hits.columns:
         hits = hits.with_columns(pl.lit(None, dtype=pl.String).alias("top_movers"))
