@@ -74,7 +74,9 @@ def test_stale_source() -> None:
 def test_fail_policy_stops_and_warn_policy_records() -> None:
     con = duckdb.connect()
     apply_migrations(con)
-    con.execute("INSERT INTO core.universe VALUES ('SPY', 'SPDR', 'benchmarks', 'SPY')")
+    con.execute(
+        "INSERT INTO core.universe (ticker, name, \"group\", benchmark) VALUES ('SPY', 'SPDR', 'benchmarks', 'SPY')"
+    )
     con.execute(
         "INSERT INTO core.prices_daily (ticker, date, close, adj_close, source, loaded_at) VALUES "
         "('SPY', DATE '2026-11-26', 600, 600, 't', now()), ('SPY', DATE '2026-11-27', 300, 300, 't', now())"

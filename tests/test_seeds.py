@@ -123,7 +123,7 @@ def test_default_paths_sit_beside_the_module() -> None:
     assert EVENTS_CSV.name == "ai_events.csv" and EVENTS_CSV.is_file()
     assert UNIVERSE_CSV.name == "universe.csv" and UNIVERSE_CSV.is_file()
     assert EVENTS_CSV.read_text(encoding="utf-8").splitlines()[0] == EVENTS_HEADER
-    assert UNIVERSE_CSV.read_text(encoding="utf-8").splitlines()[0] == UNIVERSE_HEADER
+    assert UNIVERSE_CSV.read_text(encoding="utf-8").splitlines()[0] == UNIVERSE_HEADER + ",history_from,history_source"
 
 
 # ---------------------------------------------------------------- what is tolerated
@@ -155,7 +155,7 @@ def test_columns_may_come_in_any_order(tmp_path: Path) -> None:
     path = _universe(tmp_path, "SPY,benchmarks,SPY,SPDR S&P 500 ETF Trust", header="ticker,group,benchmark,name")
     universe = read_universe(path)
     assert universe.columns == UNIVERSE.column_names
-    assert universe.row(0) == ("SPY", "SPDR S&P 500 ETF Trust", "benchmarks", "SPY")
+    assert universe.row(0) == ("SPY", "SPDR S&P 500 ETF Trust", "benchmarks", "SPY", None, None)
 
 
 def test_a_benchmark_may_be_listed_after_the_rows_using_it(tmp_path: Path) -> None:
@@ -414,7 +414,10 @@ def test_benchmark_with_bad_format(tmp_path: Path) -> None:
         read_universe(path)
 
 
-@pytest.mark.parametrize("field", UNIVERSE.column_names)
+_REQUIRED_UNIVERSE = [c.name for c in UNIVERSE.columns if not c.nullable or c.name in UNIVERSE.primary_key]
+
+
+@pytest.mark.parametrize("field", _REQUIRED_UNIVERSE)
 def test_universe_blank_required_field(tmp_path: Path, field: str) -> None:
     values = {"ticker": "CEG", "name": "Constellation", "group": "independent_power", "benchmark": "SPY"}
     values[field] = ""

@@ -166,3 +166,81 @@ def stale_source(
         f"{name}: last {last_day}, expected {expected}, "
         f"{max(behind, 0)} business days behind (allowed {max_business_days})",
     )
+
+
+POLICIES["company_change"] = "warn"
+"""company_change (below): a likely change of company is a warning that suggests history_from."""
+
+
+def company_change_flags(
+    prices: pl.DataFrame,
+    universe: pl.DataFrame | None = None,
+    jump: float = 0.4,
+    vol_ratio: float = 3.0,
+    window_days: int = 120,
+    start_days: int = 5,
+) -> pl.DataFrame:
+    """`ticker, date, ret, sigma_before, sigma_after, kind` for each likely change of company in a ticker's history.
+
+    kind `regime_jump`: a daily adjusted-close move beyond ±jump whose surrounding volatilities differ by
+    `vol_ratio` or more, as when a SPAC shell pinned near its trust value becomes an operating company (OKLO
+    2024-05-10: -53.6%). Volatility here is the median absolute daily return of the `window_days` returns before
+    and after the move (at least 20 each; the columns sigma_before and sigma_after): a robust scale, because a
+    shell's last weeks can already trade wildly (OKLO from late March 2024) and a standard deviation would let
+    those few days hide the months pinned near $10. kind `listing_jump`: a move beyond ±jump among a series' first
+    `start_days` returns (an IPO or when-issued start). Rows on or before a ticker's history_from (universe) are
+    ignored: that history is already cut. `date` is the first price of the new regime, the history_from to set.
+    """
+    frame = prices.select(pl.col("ticker").cast(pl.String), pl.col("date").cast(pl.Date), "adj_close").sort(
+        "ticker", "date"
+    )
+    if universe is not None and "history_from" in universe.columns:
+        from transforms.history import prices_from_history
+
+        frame = prices_from_history(frame, universe)
+    ret = pl.col("adj_close") / pl.col("adj_close").shift(1).over("ticker") - 1
+    rets = frame.with_columns(ret.alias("ret")).filter(pl.col("ret").is_not_null())
+    size = pl.col("ret").abs()
+    rets = rets.with_columns(
+        size.rolling_median(window_days, min_samples=20).shift(1).over("ticker").alias("sigma_before"),
+        size.reverse()
+        .rolling_median(window_days, min_samples=20)
+        .reverse()
+        .shift(-1)
+        .over("ticker")
+        .alias("sigma_after"),
+        pl.int_range(pl.len()).over("ticker").alias("position"),
+    )
+    big = pl.col("ret").abs() > jump
+    ratio = pl.max_horizontal("sigma_before", "sigma_after") / pl.min_horizontal("sigma_before", "sigma_after")
+    kind = (
+        pl.when(big & (pl.col("position") < start_days))
+        .then(pl.lit("listing_jump"))
+        .when(big & (ratio >= vol_ratio))
+        .then(pl.lit("regime_jump"))
+    )
+    return (
+        rets.with_columns(kind.alias("kind"))
+        .filter(pl.col("kind").is_not_null())
+        .select("ticker", "date", "ret", "sigma_before", "sigma_after", "kind")
+    )
+
+
+def company_change(prices: pl.DataFrame, universe: pl.DataFrame | None = None, **limits: float) -> CheckResult:
+    """Warns, naming each ticker and the history_from to set, when its prices likely describe another company
+    before some date (company_change_flags; `limits` are its jump, vol_ratio, window_days, start_days)."""
+    flags = company_change_flags(prices, universe, **limits)  # type: ignore[arg-type]
+    rows = [
+        f"{t} {d} {r:+.1%} ({k.replace('_', ' ')}; median |daily return| "
+        + (f"{b:.1%} before, " if b is not None else "")
+        + (f"{a:.1%} after" if a is not None else "")
+        + f"): set history_from={d} in warehouse/seeds/universe.csv if the company changed that day"
+        for t, d, r, b, a, k in flags.rows()
+    ]
+    return CheckResult(
+        "company_change",
+        "core.prices_daily",
+        flags.is_empty(),
+        f"{flags.height} likely changes of company (SPAC merger, spin-off, listing)"
+        + (f": {_first(rows)}" if rows else ""),
+    )

@@ -46,6 +46,14 @@ MIGRATIONS: list[Migration] = [
         "core.prices_daily key (ticker, date) enforced by the loader instead of a DuckDB PRIMARY KEY index",
         apply=lambda con: drop_key_index(con, "core.prices_daily"),
     ),
+    Migration(
+        7,  # warehouse.tables.shocks.SHOCKS_MIGRATION: renumber both together
+        "shocks and overlaps: marts.shock_candidates, marts.event_overlaps; core.universe history_from",
+        sql=(
+            "ALTER TABLE core.universe ADD COLUMN IF NOT EXISTS history_from DATE",
+            "ALTER TABLE core.universe ADD COLUMN IF NOT EXISTS history_source VARCHAR",
+        ),
+    ),
 ]
 
 

@@ -17,6 +17,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -45,7 +46,8 @@ EVENTS_CSV: Path = SEEDS_DIR / "ai_events.csv"
 """The shipped AI-event catalog (header: event_id,event_date,name,category,description,source_url)."""
 
 UNIVERSE_CSV: Path = SEEDS_DIR / "universe.csv"
-"""The shipped ticker universe (header: ticker,name,group,benchmark)."""
+"""The shipped ticker universe (header: ticker,name,group,benchmark,history_from,history_source; the last two
+optional)."""
 
 CATEGORIES: tuple[str, ...] = ("efficiency", "demand", "policy")
 """Event categories: AI gets cheaper per unit, more AI compute or power is bought, or a government acts."""
@@ -132,7 +134,8 @@ def read_universe(path: Path | str = UNIVERSE_CSV) -> pl.DataFrame:
 
     Checks, per row: ticker has a valid Yahoo-style format and is unique; group is one of GROUPS; benchmark
     has a valid format and is itself a ticker of the file (so its prices get loaded: the market model needs
-    them); no required field is blank. Raises SeedError (file, line, field) on the first problem.
+    them); no required field is blank; history_from (optional) is an ISO date given with a history_source.
+    Raises SeedError (file, line, field) on the first problem.
     """
     path = Path(path)
     records = _read_records(path, UNIVERSE)
@@ -155,6 +158,7 @@ def read_universe(path: Path | str = UNIVERSE_CSV) -> pl.DataFrame:
         benchmark = rec.values["benchmark"]
         if not _TICKER.fullmatch(benchmark):
             raise SeedError(path, rec.line, "benchmark", f"{_show(benchmark)} is not a valid ticker: {_TICKER_RULE}")
+        _check_history(path, rec)
     # Second pass: a benchmark may be listed further down the file than the rows that use it.
     for rec in records:
         benchmark = rec.values["benchmark"]
@@ -166,7 +170,18 @@ def read_universe(path: Path | str = UNIVERSE_CSV) -> pl.DataFrame:
                 f"benchmark {_show(benchmark)} is not a ticker in this file; add a row for it "
                 "(a benchmark's own benchmark may be itself)",
             )
-    return _frame(UNIVERSE, records, {})
+    starts = [
+        _parse_date(path, r.line, "history_from", v) if (v := r.values.get("history_from")) else None for r in records
+    ]
+    return _frame(UNIVERSE, records, {"history_from": starts})
+
+
+def _check_history(path: Path, rec: _Record) -> None:
+    """history_from (optional) is an ISO date and comes with its reason in history_source."""
+    if rec.values.get("history_from") and not rec.values.get("history_source"):
+        raise SeedError(
+            path, rec.line, "history_source", "history_from is set: say why that date, with a source (an SEC filing)"
+        )
 
 
 def _read_records(path: Path, table: Table) -> list[_Record]:
@@ -211,7 +226,8 @@ def _read_records(path: Path, table: Table) -> list[_Record]:
         if not any(fields):
             continue
         if header is None:
-            header = _check_header(path, start, fields, expected)
+            optional = tuple(c.name for c in table.columns if c.nullable and c.name not in table.primary_key)
+            header = _check_header(path, start, fields, expected, optional)
             header_line = start
             continue
         records.append(_record(path, start, header, fields, table))
@@ -220,8 +236,11 @@ def _read_records(path: Path, table: Table) -> list[_Record]:
     return records
 
 
-def _check_header(path: Path, line: int, names: list[str], expected: list[str]) -> list[str]:
-    """The header must name every expected column once and nothing else (any order)."""
+def _check_header(
+    path: Path, line: int, names: list[str], expected: list[str], optional: tuple[str, ...] = ()
+) -> list[str]:
+    """The header must name every expected column once and nothing else (any order); `optional` columns (the
+    nullable ones, e.g. universe.csv's history_from) may be left out."""
     wanted = f"expected header: {','.join(expected)}"
     positions: dict[str, int] = {}
     for index, name in enumerate(names, start=1):
@@ -232,7 +251,7 @@ def _check_header(path: Path, line: int, names: list[str], expected: list[str]) 
                 path, line, name, f"column '{name}' appears twice in the header (columns {positions[name]} and {index})"
             )
         positions[name] = index
-    missing = [c for c in expected if c not in positions]
+    missing = [c for c in expected if c not in positions and c not in optional]
     unknown = [n for n in names if n not in expected]
     if missing:
         problem = f"missing required column(s): {', '.join(missing)}"
@@ -341,10 +360,11 @@ def _show(value: str, limit: int = 80) -> str:
     return f"'{shown}'"
 
 
-def _frame(table: Table, records: list[_Record], parsed: dict[str, list[date]]) -> pl.DataFrame:
-    """Build the frame once, with the registry's column names, order and types."""
+def _frame(table: Table, records: list[_Record], parsed: Mapping[str, Sequence[date | None]]) -> pl.DataFrame:
+    """Build the frame once, with the registry's column names, order and types (a blank or absent optional
+    value is null)."""
     schema = {c.name: _POLARS_TYPES[c.dtype] for c in table.columns}
     data: dict[str, list[object]] = {}
     for name in schema:
-        data[name] = list(parsed[name]) if name in parsed else [rec.values[name] for rec in records]
+        data[name] = list(parsed[name]) if name in parsed else [rec.values.get(name) or None for rec in records]
     return pl.DataFrame(data, schema=schema)

@@ -53,6 +53,8 @@ UNIVERSE = register(
             Column("name", "VARCHAR", "Company or fund name", nullable=False),
             Column("group", "VARCHAR", "Peer group, e.g. independent_power, regulated_utilities", nullable=False),
             Column("benchmark", "VARCHAR", "Ticker of the market index used as the market return", nullable=False),
+            Column("history_from", "DATE", "First date whose price describes today's company (after a SPAC merger or spin-off); returns begin the trading day after it. Null: the whole history"),
+            Column("history_source", "VARCHAR", "Why history_from is that date, with a source (required when history_from is set)"),
         ),
     )
 )
