@@ -80,7 +80,7 @@ def daily_design(frame: pl.DataFrame, origin: date | None = None) -> NDArray[np.
     first = origin or dates.min()
     assert isinstance(first, date)
     years = sorted(set(dates.dt.year().unique().to_list()))
-    holidays = pl.Series(nerc_holidays(years), dtype=pl.Date)
+    holidays = pl.Series("holiday", nerc_holidays(years), dtype=pl.Date)
     weekday = dates.dt.weekday().to_numpy()  # Monday = 1 ... Sunday = 7
     cdd = frame["cdd"].to_numpy()
     return np.column_stack(
@@ -91,7 +91,7 @@ def daily_design(frame: pl.DataFrame, origin: date | None = None) -> NDArray[np.
             cdd * cdd,
             (dates - first).dt.total_days().to_numpy().astype(np.float64) / 365.25,
             *[(weekday == d).astype(np.float64) for d in range(2, 8)],
-            dates.is_in(holidays).to_numpy().astype(np.float64),
+            dates.is_in(holidays.implode()).to_numpy().astype(np.float64),
         ]
     )
 

@@ -8,10 +8,9 @@ non-weather change such as new data-centre load) stays in it.
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
-from transforms.weather.models import WeatherModel, monthly_design, monthly_observations
+from transforms.weather.models import MONTHLY_TERMS, WeatherModel, monthly_observations
 
 NORMAL_YEARS = (1991, 2020)
 
@@ -31,43 +30,38 @@ def monthly_normals(weather: pl.DataFrame, years: tuple[int, int] = NORMAL_YEARS
 
 
 def normalised_demand(monthly: pl.DataFrame, weather: pl.DataFrame, models: list[WeatherModel]) -> pl.DataFrame:
-    """marts.weather_normalised_demand rows for every monthly model (registry schema)."""
+    """marts.weather_normalised_demand rows for every monthly model (registry schema), in one vectorised pass:
+    the models' coefficients are joined onto the observations and the design evaluated as expressions (the
+    same terms as transforms.weather.models.monthly_design)."""
     from warehouse.tables.weather import WEATHER_NORMALISED_DEMAND
 
     schema = WEATHER_NORMALISED_DEMAND.polars_schema()
-    normals = monthly_normals(weather)
-    obs = monthly_observations(monthly, weather)
-    frames = []
-    for model in (m for m in models if m.frequency == "monthly"):
-        part = obs.filter((pl.col("region") == model.region) & (pl.col("metric") == model.metric)).join(
-            normals, left_on=["region", pl.col("month").dt.month()], right_on=["region", "calendar_month"], how="left"
-        )
-        if part.is_empty():
-            continue
-        x = monthly_design(part, origin=model.fit_start)
-        expected = model.fit.predict(x)
-        b_h, b_c = model.fit.coefficient("hdd"), model.fit.coefficient("cdd")
-        actual = part["mwh_per_day"].to_numpy()
-        normal = (
-            actual
-            - b_h * (part["hdd_per_day"].to_numpy() - part["normal_hdd_per_day"].to_numpy())
-            - b_c * (part["cdd_per_day"].to_numpy() - part["normal_cdd_per_day"].to_numpy())
-        )
-        frames.append(
-            part.select(
-                "region",
-                "metric",
-                "month",
-                pl.col("mwh_per_day").alias("actual_mwh_per_day"),
-                pl.Series("weather_expected_mwh_per_day", expected),
-                pl.Series("normal_weather_mwh_per_day", np.asarray(normal, dtype=np.float64)),
-                "hdd_per_day",
-                "cdd_per_day",
-                "normal_hdd_per_day",
-                "normal_cdd_per_day",
-                pl.lit(model.fit.r2).alias("r2"),
-            )
-        )
-    if not frames:
+    monthly_models = [m for m in models if m.frequency == "monthly"]
+    if not monthly_models:
         return pl.DataFrame(schema=schema)
-    return pl.concat(frames).select(list(schema)).cast(schema).sort("region", "metric", "month")
+    coefs = pl.DataFrame(
+        {
+            "region": [m.region for m in monthly_models],
+            "metric": [m.metric for m in monthly_models],
+            "origin": [m.fit_start.year * 12 + m.fit_start.month for m in monthly_models],
+            **{f"b_{t}": [m.fit.coefficient(t) for m in monthly_models] for t in MONTHLY_TERMS},
+            "r2": [m.fit.r2 for m in monthly_models],
+        },
+        schema_overrides={"origin": pl.Int64},
+    )
+    index = pl.col("month").dt.year().cast(pl.Int64) * 12 + pl.col("month").dt.month().cast(pl.Int64)
+    years = (index - pl.col("origin")).cast(pl.Float64) / 12.0
+    weather_effect = pl.col("b_hdd") * pl.col("hdd_per_day") + pl.col("b_cdd") * pl.col("cdd_per_day")
+    normal_effect = pl.col("b_hdd") * pl.col("normal_hdd_per_day") + pl.col("b_cdd") * pl.col("normal_cdd_per_day")
+    out = (
+        monthly_observations(monthly, weather)
+        .join(coefs, on=["region", "metric"], how="inner")
+        .with_columns(pl.col("month").dt.month().alias("calendar_month"))
+        .join(monthly_normals(weather), on=["region", "calendar_month"], how="left")
+        .with_columns(
+            pl.col("mwh_per_day").alias("actual_mwh_per_day"),
+            (pl.col("b_intercept") + weather_effect + pl.col("b_trend") * years).alias("weather_expected_mwh_per_day"),
+            (pl.col("mwh_per_day") - weather_effect + normal_effect).alias("normal_weather_mwh_per_day"),
+        )
+    )
+    return out.select(list(schema)).cast(schema).sort("region", "metric", "month")

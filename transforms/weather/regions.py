@@ -44,6 +44,7 @@ def region_degree_days(
         on="area",
         how="inner",
     )
+    with_data = set(joined["region"].unique().to_list())
     notes = [
         WeatherNote(
             str(r),
@@ -51,7 +52,7 @@ def region_degree_days(
             f"region {r}: none of its areas ({', '.join(sorted(a))}) have NOAA degree days; no weather model for it",
         )
         for r, a in region_states.group_by("region").agg(pl.col("area")).sort("region").iter_rows()
-        if r not in set(joined["region"].unique().to_list())
+        if r not in with_data
     ]
     days = pl.col("month").dt.month_end().dt.day().cast(pl.Float64)
     out = (

@@ -228,7 +228,9 @@ def stations_to_zones(raw: pl.DataFrame, stations: pl.DataFrame) -> pl.DataFrame
     ).join(stations.select("station_id", "zone", "weight"), on="station_id", how="inner")
     out = typed.group_by("zone", "date").agg(
         *[
-            ((pl.col(c) * pl.col("weight")).sum() / pl.col("weight").filter(pl.col(c).is_not_null()).sum()).alias(c)
+            pl.when(pl.col(c).count() > 0)
+            .then((pl.col(c) * pl.col("weight")).sum() / pl.col("weight").filter(pl.col(c).is_not_null()).sum())
+            .alias(c)
             for c in ("tmax_c", "tmin_c")
         ]
     )
