@@ -59,11 +59,15 @@ def test_climdiv_newest_files_through_the_file_parser() -> None:
 
 @responses.activate
 def test_ncei_daily_summaries_become_zone_rows(tmp_path: Path) -> None:
-    stations = pl.DataFrame({
-        "iso": ["ERCOT", "ERCOT", "ERCOT"], "zone": ["South", "South", "Houston"],
-        "station_id": ["USW00012924", "USW00012959", "USW00012960"], "weight": [0.6, 0.4, 1.0],
-        "station_name": ["a", "b", "c"],
-    })
+    stations = pl.DataFrame(
+        {
+            "iso": ["ERCOT", "ERCOT", "ERCOT"],
+            "zone": ["South", "South", "Houston"],
+            "station_id": ["USW00012924", "USW00012959", "USW00012960"],
+            "weight": [0.6, 0.4, 1.0],
+            "station_name": ["a", "b", "c"],
+        }
+    )
     body = [
         {"DATE": "2024-01-01", "STATION": "USW00012924", "TMAX": "20.0", "TMIN": "10.0"},
         {"DATE": "2024-01-01", "STATION": "USW00012959", "TMAX": "25.0", "TMIN": "15.0"},
@@ -87,14 +91,24 @@ def test_ncei_daily_summaries_become_zone_rows(tmp_path: Path) -> None:
 
 @responses.activate
 def test_open_meteo_archive() -> None:
-    responses.get(OPEN_METEO_URL, json={
-        "latitude": 29.98, "longitude": -95.34, "daily_units": {"temperature_2m_max": "°C"},
-        "daily": {"time": ["2024-01-01", "2024-01-02"], "temperature_2m_max": [18.1, None],
-                  "temperature_2m_min": [7.0, 8.5]},
-    })
+    responses.get(
+        OPEN_METEO_URL,
+        json={
+            "latitude": 29.98,
+            "longitude": -95.34,
+            "daily_units": {"temperature_2m_max": "°C"},
+            "daily": {
+                "time": ["2024-01-01", "2024-01-02"],
+                "temperature_2m_max": [18.1, None],
+                "temperature_2m_min": [7.0, 8.5],
+            },
+        },
+    )
     frame = client().fetch_open_meteo(29.98, -95.34, date(2024, 1, 1), date(2024, 1, 2), "America/Chicago")
-    parsed = zone_daily.parse_zone_rows(frame.with_columns(pl.lit("Houston").alias("zone")).select(
-        "date", "zone", "tmax_c", "tmin_c"), "open_meteo_archive:Houston")
+    parsed = zone_daily.parse_zone_rows(
+        frame.with_columns(pl.lit("Houston").alias("zone")).select("date", "zone", "tmax_c", "tmin_c"),
+        "open_meteo_archive:Houston",
+    )
     assert parsed.select("tmax_c", "tmin_c").rows() == [(18.1, 7.0), (None, 8.5)]
     assert "timezone=America%2FChicago" in responses.calls[0].request.url
 
@@ -119,9 +133,17 @@ def test_retries_stop_at_the_budget() -> None:
     def sleep(s: float) -> None:
         now[0] += s
 
-    c = WeatherClient(sleep=sleep, clock=lambda: now[0], rng=random.Random(1), max_attempts=50, backoff_s=4.0,
-                      max_backoff_s=8.0, budget_s=20.0)
-    with pytest.raises(NoaaSourceError, match=r"NOAA nClimDiv listing .*gave up after \d+ attempt\(s\); last error: HTTP 500"):
+    c = WeatherClient(
+        sleep=sleep,
+        clock=lambda: now[0],
+        rng=random.Random(1),
+        max_attempts=50,
+        backoff_s=4.0,
+        max_backoff_s=8.0,
+        budget_s=20.0,
+    )
+    gave_up = r"NOAA nClimDiv listing .*gave up after \d+ attempt\(s\); last error: HTTP 500"
+    with pytest.raises(NoaaSourceError, match=gave_up):
         c.newest_climdiv_names()
     assert now[0] <= 20.0 and c.requests_sent < 50
 
@@ -129,8 +151,10 @@ def test_retries_stop_at_the_budget() -> None:
 @pytest.mark.parametrize(
     ("error", "cause"),
     [
-        (requests.ConnectionError("Failed to resolve 'www.ncei.noaa.gov' ([Errno -3] NameResolutionError)"),
-         "host name not resolved"),
+        (
+            requests.ConnectionError("Failed to resolve 'www.ncei.noaa.gov' ([Errno -3] NameResolutionError)"),
+            "host name not resolved",
+        ),
         (requests.ConnectionError("[Errno 111] Connection refused"), "connection refused"),
     ],
 )

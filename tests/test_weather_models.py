@@ -119,9 +119,7 @@ def test_daily_model_matches_statsmodels(real) -> None:  # type: ignore[no-untyp
     by_region = {m.region: m for m in models}
     assert set(by_region) == {"CISO", "ERCO", "PJM"}
     for region, model in by_region.items():
-        part = (
-            real["daily"].filter(pl.col("region") == region).join(weather, on=["region", "date"]).sort("date")
-        )
+        part = real["daily"].filter(pl.col("region") == region).join(weather, on=["region", "date"]).sort("date")
         ref = sm.OLS(part["mwh"].to_numpy(), daily_design(part)).fit()
         np.testing.assert_allclose(model.fit.coef, ref.params, rtol=1e-9, atol=1e-9 * abs(ref.params).max())
         np.testing.assert_allclose(model.fit.se, ref.bse, rtol=1e-9, atol=0)
@@ -137,8 +135,12 @@ def test_daily_model_matches_statsmodels(real) -> None:  # type: ignore[no-untyp
 @pytest.mark.needs_shared
 def test_weather_marts_frames(real) -> None:  # type: ignore[no-untyped-def]
     out = weather_marts(
-        real["degree_days"], read_weather_region_states(), real["monthly"],
-        real["zones"], read_weather_region_zones(), real["daily"],
+        real["degree_days"],
+        read_weather_region_states(),
+        real["monthly"],
+        real["zones"],
+        read_weather_region_zones(),
+        real["daily"],
     )
     assert out.models.schema == WEATHER_MODELS.polars_schema()
     assert out.normalised.schema == WEATHER_NORMALISED_DEMAND.polars_schema()
@@ -160,7 +162,9 @@ def test_weather_marts_frames(real) -> None:  # type: ignore[no-untyped-def]
 def test_normals_are_1991_2020_means(region_weather) -> None:  # type: ignore[no-untyped-def]
     normals = monthly_normals(region_weather)
     tx = region_weather.filter(
-        (pl.col("region") == "ERCO") & (pl.col("month").dt.month() == 7) & pl.col("month").dt.year().is_between(1991, 2020)
+        (pl.col("region") == "ERCO")
+        & (pl.col("month").dt.month() == 7)
+        & pl.col("month").dt.year().is_between(1991, 2020)
     )
     row = normals.filter((pl.col("region") == "ERCO") & (pl.col("calendar_month") == 7)).row(0, named=True)
     assert row["normal_years"] == 30
@@ -258,9 +262,12 @@ def test_region_without_degree_days_is_a_note_not_a_crash() -> None:
 
 
 def test_monthly_demand_from_local_days() -> None:
-    days = pl.DataFrame({
-        "region": "X", "metric": "demand",
-        "date": pl.date_range(date(2024, 1, 1), date(2024, 2, 10), eager=True),
-    }).with_columns(pl.lit(24.0).alias("mwh"))
+    days = pl.DataFrame(
+        {
+            "region": "X",
+            "metric": "demand",
+            "date": pl.date_range(date(2024, 1, 1), date(2024, 2, 10), eager=True),
+        }
+    ).with_columns(pl.lit(24.0).alias("mwh"))
     out = monthly_demand(days)
     assert out.select("month", "mwh_per_day").rows() == [(date(2024, 1, 1), 24.0)]  # February: 10 of 29 days

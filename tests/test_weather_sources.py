@@ -89,7 +89,9 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-STATIONS = "iso,zone,station_id,weight,station_name\nERCOT,North,S1,1.0,a\nNEISO,North,S2,1.0,b\nNEISO,Boston,S3,1.0,c\n"
+STATIONS = (
+    "iso,zone,station_id,weight,station_name\nERCOT,North,S1,1.0,a\nNEISO,North,S2,1.0,b\nNEISO,Boston,S3,1.0,c\n"
+)
 
 
 def test_overlapping_zone_files_keep_the_later_vintage(tmp_path: Path) -> None:
@@ -101,7 +103,9 @@ def test_overlapping_zone_files_keep_the_later_vintage(tmp_path: Path) -> None:
     daily = res.frames[DAILY_TABLE]
     assert daily["iso"].unique().to_list() == ["ERCOT"]  # ambiguous 'North', settled by the file-name prefix
     assert daily.select("date", "tmax_c").rows() == [
-        (date(2022, 1, 1), 10.0), (date(2022, 1, 2), 12.0), (date(2022, 1, 3), 13.0)
+        (date(2022, 1, 1), 10.0),
+        (date(2022, 1, 2), 12.0),
+        (date(2022, 1, 3), 13.0),
     ]
     revised = [w for w in res.warnings if w.code == "revised_values"]
     assert len(revised) == 1 and revised[0].message.startswith("1 zone-days differ")
@@ -129,3 +133,25 @@ def test_bad_climdiv_record_names_the_line(tmp_path: Path) -> None:
         climdiv.parse_climdiv_text(mixed, "f")
     with pytest.raises(JevonsInputError):
         climdiv.parse_climdiv_text(good.replace("   800.", "   8x0."), "f")
+
+
+def test_frames_load_idempotently_into_the_warehouse(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import duckdb
+
+    from warehouse.load import upsert
+    from warehouse.migrations import apply_migrations
+    from warehouse.tables.weather import DEGREE_DAYS_MONTHLY, WEATHER_DAILY, WEATHER_MIGRATION
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert WEATHER_MIGRATION in apply_migrations(con)
+    for table, name in ((DEGREE_DAYS_MONTHLY, DEGREE_DAYS_TABLE), (WEATHER_DAILY, DAILY_TABLE)):
+        frame = result.frames[name]
+        first = upsert(con, table, frame, run_id="r1", source="noaa_weather_files")
+        assert (first.inserted, first.updated) == (frame.height, 0)
+        again = upsert(con, table, frame, run_id="r2", source="noaa_weather_files")
+        assert (again.inserted, again.updated) == (0, 0)
+    nulls = con.sql(
+        "SELECT count(*) FROM core.weather_degree_days_monthly WHERE area = 'US48' AND hdd_degf_days IS NULL"
+    ).fetchall()
+    assert nulls == [(0,)]
+    con.close()

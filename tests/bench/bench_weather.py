@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from flows.sources.noaa.source import DAILY_TABLE, DEGREE_DAYS_TABLE, weather_from_dir  # noqa: E402
 from test_weather_models import real_hourly, utc_monthly  # noqa: E402
+
+from flows.sources.noaa.source import DAILY_TABLE, DEGREE_DAYS_TABLE, weather_from_dir  # noqa: E402
 from transforms.electricity import hourly_to_local_daily  # noqa: E402
 from transforms.weather.marts import weather_marts  # noqa: E402
 from transforms.weather.series import daily_demand, retail_monthly  # noqa: E402
@@ -39,8 +40,10 @@ def prepare() -> tuple[pl.DataFrame, pl.DataFrame]:
         SHARED / "eia_real" / "retail-sales" / "retail-sales_states_ALL_2001-2025.csv",
         schema_overrides={"sales": pl.Float64, "period": pl.String},
     ).select(
-        pl.col("stateid").alias("state"), pl.col("sectorid").alias("sector"),
-        (pl.col("period") + "-01").str.to_date().alias("month"), (pl.col("sales") * 1000).alias("sales_mwh"),
+        pl.col("stateid").alias("state"),
+        pl.col("sectorid").alias("sector"),
+        (pl.col("period") + "-01").str.to_date().alias("month"),
+        (pl.col("sales") * 1000).alias("sales_mwh"),
     )
     monthly = pl.concat([utc_monthly(hourly), retail_monthly(retail.filter(pl.col("state") != "US"))])
     return monthly, daily_demand(hourly_to_local_daily(hourly))
@@ -51,9 +54,7 @@ def run_once(monthly: pl.DataFrame, daily: pl.DataFrame) -> tuple[float, int, in
     start = time.perf_counter()
     result = weather_from_dir(SHARED / "weather")
     parsed = time.perf_counter()
-    marts = weather_marts(
-        result.frames[DEGREE_DAYS_TABLE], states, monthly, result.frames[DAILY_TABLE], zones, daily
-    )
+    marts = weather_marts(result.frames[DEGREE_DAYS_TABLE], states, monthly, result.frames[DAILY_TABLE], zones, daily)
     end = time.perf_counter()
     print(f"  parse {parsed - start:.3f} s, fit + marts {end - parsed:.3f} s")
     return end - start, marts.models.height, marts.normalised.height
