@@ -174,3 +174,22 @@ def test_client_errors_are_not_retried() -> None:
     with pytest.raises(NoaaSourceError, match="HTTP 400: bad station"):
         c.fetch_daily_summaries(["X"], date(2024, 1, 1), date(2024, 1, 2))
     assert c.requests_sent == 1
+
+
+@responses.activate
+def test_live_source_result() -> None:
+    from flows.sources.noaa.source import DAILY_TABLE, DEGREE_DAYS_TABLE, weather_from_noaa
+
+    responses.get(CLIMDIV_URL, body=LISTING)
+    for name, element in (("hdd", "25"), ("cdd", "26"), ("tmp", "02")):
+        line = record("110", element, 2025, [10.0] * 8 + [-99.9 if element == "02" else -9999] * 4)
+        responses.get(f"{CLIMDIV_URL}climdiv-{name}cst-v1.0.0-20250905", body=line + "\n")
+    responses.get(NCEI_DATA_URL, json=[{"DATE": "2025-01-01", "STATION": "S1", "TMAX": "1.0", "TMIN": "-1.0"}])
+    stations = pl.DataFrame(
+        {"iso": ["NYISO"], "zone": ["NYC"], "station_id": ["S1"], "weight": [1.0], "station_name": ["Central Park"]}
+    )
+    res = weather_from_noaa(client(), stations, ("NYISO",), date(2025, 1, 1), date(2025, 1, 1))
+    dd = res.frames[DEGREE_DAYS_TABLE]
+    assert dd.height == 8 and set(dd["area"]) == {"US48"} and dd["source"][0] == "noaa_nclimdiv v1.0.0-20250905"
+    assert res.frames[DAILY_TABLE].select("iso", "zone", "tmean_c").rows() == [("NYISO", "NYC", 0.0)]
+    assert sum(w.code == "unpublished_months" for w in res.warnings) == 3

@@ -9,12 +9,14 @@ Recognised layouts: NOAA nClimDiv state files (first line a fixed-width nClimDiv
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from flows.sources.base import SourceResult, SourceWarning
 from flows.sources.noaa import climdiv, zone_daily
+from flows.sources.noaa.client import WeatherClient
 from warehouse.errors import JevonsInputError
 
 SOURCE_NAME = "noaa_weather_files"
@@ -106,5 +108,49 @@ def weather_from_dir(directory: Path | str) -> SourceResult:
     return SourceResult(
         source=SOURCE_NAME,
         frames={DEGREE_DAYS_TABLE: degree_days, DAILY_TABLE: daily_frame},
+        warnings=warnings,
+    )
+
+
+def weather_from_noaa(
+    client: WeatherClient | None = None,
+    stations: pl.DataFrame | None = None,
+    isos: tuple[str, ...] = (),
+    start: date | None = None,
+    end: date | None = None,
+) -> SourceResult:
+    """The live path: the newest nClimDiv files, plus NCEI daily summaries for `isos`' zones between `start`
+    and `end` when a station table (zone_daily.read_stations) is given. Same frames and warnings as
+    `weather_from_dir`; network failures raise NoaaSourceError (JevonsSourceError, exit 1)."""
+    from warehouse.tables.weather import WEATHER_DAILY
+
+    client = client or WeatherClient()
+    parses, source = client.fetch_climdiv()
+    warnings = [
+        SourceWarning(
+            "weather",
+            "noaa_nclimdiv",
+            "unpublished_months",
+            f"{p.element}: {p.unpublished_values} values not yet published by NOAA (NULL)",
+        )
+        for p in parses
+        if p.unpublished_values
+    ]
+    daily_parts: list[pl.DataFrame] = []
+    if stations is not None and isos:
+        if start is None or end is None:
+            raise JevonsInputError("weather_from_noaa: start and end dates are needed for daily zone temperatures")
+        for iso in isos:
+            fetched = client.fetch_zones(stations, iso, start, end)
+            daily_parts.append(fetched.frame)
+            warnings += fetched.warnings
+    daily = (
+        pl.concat(daily_parts)
+        if daily_parts
+        else pl.DataFrame(schema=WEATHER_DAILY.polars_schema(exclude=("loaded_at",)))
+    )
+    return SourceResult(
+        source="noaa_live",
+        frames={DEGREE_DAYS_TABLE: climdiv.combine_elements(parses, source), DAILY_TABLE: daily},
         warnings=warnings,
     )
