@@ -21,12 +21,12 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from transforms.weather.models import MIN_MONTHS, MONTHLY_TERMS, monthly_design
+from transforms.weather.models import MAX_FIT_MONTHS, MIN_MONTHS, MONTHLY_TERMS, monthly_design
 from transforms.weather.ols import RankDeficientError, ols
 
-FIT_MONTHS = 60
-"""Fit on at most the five years before the event: long enough for the seasons, short enough that the
-building stock and the trend are the current ones."""
+FIT_MONTHS = MAX_FIT_MONTHS
+"""Fit on at most the five years before the event (as the marts' models): long enough for the seasons, short
+enough that the building stock and the trend are the current ones."""
 MIN_R2 = 0.5
 """Below this the model explains too little for its expectation to be the comparison baseline."""
 

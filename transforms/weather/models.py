@@ -34,6 +34,11 @@ DAILY_TERMS = ("intercept", "hdd", "cdd", "cdd_sq", "trend", *WEEKDAYS, "holiday
 MIN_MONTHS = 24
 """Two full seasonal cycles: fewer months cannot separate heating, cooling and trend."""
 MIN_DAYS = 365
+MAX_FIT_MONTHS = 60
+"""Models are fitted on the latest five years with data: long enough for the seasons and a trend, short enough
+that one linear trend describes them (a 25-year retail-sales history has recessions and COVID in it)."""
+MAX_FIT_DAYS = 1827
+"""The same five years for the daily model."""
 
 
 @dataclass(frozen=True)
@@ -126,11 +131,22 @@ def monthly_observations(monthly: pl.DataFrame, weather: pl.DataFrame) -> pl.Dat
     )
 
 
+def _latest(obs: pl.DataFrame, index: pl.Expr, span: int) -> pl.DataFrame:
+    """The rows of each (region, metric) within `span` units (months or days) of its latest row."""
+    return (
+        obs.with_columns(index.alias("_i"))
+        .filter(pl.col("_i") > pl.col("_i").max().over("region", "metric") - span)
+        .drop("_i")
+    )
+
+
 def fit_monthly(
-    monthly: pl.DataFrame, weather: pl.DataFrame, source: str = "noaa_nclimdiv"
+    monthly: pl.DataFrame, weather: pl.DataFrame, source: str = "noaa_nclimdiv", max_fit_months: int = MAX_FIT_MONTHS
 ) -> tuple[list[WeatherModel], list[WeatherNote]]:
-    """The monthly model for every (region, metric) with months of both demand and weather."""
-    obs = monthly_observations(monthly, weather)
+    """The monthly model for every (region, metric) with months of both demand and weather, fitted on its
+    latest `max_fit_months` months."""
+    month_index = pl.col("month").dt.year().cast(pl.Int64) * 12 + pl.col("month").dt.month().cast(pl.Int64)
+    obs = _latest(monthly_observations(monthly, weather), month_index, max_fit_months)
     models, notes = [], []
     for (region, metric), part in obs.group_by(["region", "metric"], maintain_order=True):
         model, note = _fit(str(region), str(metric), "monthly", part, "mwh_per_day", "month", source)
@@ -149,14 +165,16 @@ def fit_monthly(
 
 
 def fit_daily(
-    daily: pl.DataFrame, weather: pl.DataFrame, source: str = "zone_temp_daily"
+    daily: pl.DataFrame, weather: pl.DataFrame, source: str = "zone_temp_daily", max_fit_days: int = MAX_FIT_DAYS
 ) -> tuple[list[WeatherModel], list[WeatherNote]]:
     """The daily model for every (region, metric): `daily` (region, metric, date, mwh), weather (region, date,
-    hdd, cdd)."""
-    obs = (
+    hdd, cdd), fitted on its latest `max_fit_days` days."""
+    obs = _latest(
         daily.filter(pl.col("mwh").is_not_null())
         .join(weather.select("region", "date", "hdd", "cdd"), on=["region", "date"], how="inner")
-        .sort("region", "metric", "date")
+        .sort("region", "metric", "date"),
+        pl.col("date").cast(pl.Int64),
+        max_fit_days,
     )
     models, notes = [], []
     for (region, metric), part in obs.group_by(["region", "metric"], maintain_order=True):

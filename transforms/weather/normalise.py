@@ -30,7 +30,8 @@ def monthly_normals(weather: pl.DataFrame, years: tuple[int, int] = NORMAL_YEARS
 
 
 def normalised_demand(monthly: pl.DataFrame, weather: pl.DataFrame, models: list[WeatherModel]) -> pl.DataFrame:
-    """marts.weather_normalised_demand rows for every monthly model (registry schema), in one vectorised pass:
+    """marts.weather_normalised_demand rows for every monthly model over its fit window (registry schema; the
+    expected values are in-sample), in one vectorised pass:
     the models' coefficients are joined onto the observations and the design evaluated as expressions (the
     same terms as transforms.weather.models.monthly_design)."""
     from warehouse.tables.weather import WEATHER_NORMALISED_DEMAND
@@ -44,6 +45,8 @@ def normalised_demand(monthly: pl.DataFrame, weather: pl.DataFrame, models: list
             "region": [m.region for m in monthly_models],
             "metric": [m.metric for m in monthly_models],
             "origin": [m.fit_start.year * 12 + m.fit_start.month for m in monthly_models],
+            "fit_start": [m.fit_start for m in monthly_models],
+            "fit_end": [m.fit_end for m in monthly_models],
             **{f"b_{t}": [m.fit.coefficient(t) for m in monthly_models] for t in MONTHLY_TERMS},
             "r2": [m.fit.r2 for m in monthly_models],
         },
@@ -56,6 +59,7 @@ def normalised_demand(monthly: pl.DataFrame, weather: pl.DataFrame, models: list
     out = (
         monthly_observations(monthly, weather)
         .join(coefs, on=["region", "metric"], how="inner")
+        .filter(pl.col("month").is_between(pl.col("fit_start"), pl.col("fit_end")))
         .with_columns(pl.col("month").dt.month().alias("calendar_month"))
         .join(monthly_normals(weather), on=["region", "calendar_month"], how="left")
         .with_columns(
