@@ -54,6 +54,10 @@ MIGRATIONS: list[Migration] = [
             "ALTER TABLE core.universe ADD COLUMN IF NOT EXISTS history_source VARCHAR",
         ),
     ),
+    Migration(
+        8,  # warehouse.tables.weather.WEATHER_MIGRATION
+        "weather: core NOAA degree days and zone daily temperature; marts weather models, normalised demand",
+    ),
 ]
 
 

@@ -37,6 +37,8 @@ __all__ = [
     "UNIVERSE_CSV",
     "read_events",
     "read_universe",
+    "read_weather_region_states",
+    "read_weather_region_zones",
 ]
 
 SEEDS_DIR: Path = Path(__file__).resolve().parent / "seeds"
@@ -48,6 +50,13 @@ EVENTS_CSV: Path = SEEDS_DIR / "ai_events.csv"
 UNIVERSE_CSV: Path = SEEDS_DIR / "universe.csv"
 """The shipped ticker universe (header: ticker,name,group,benchmark,history_from,history_source; the last two
 optional)."""
+
+WEATHER_STATES_CSV: Path = SEEDS_DIR / "weather_region_states.csv"
+"""Region -> states (nClimDiv areas) and load weights for the monthly weather model (issue 17)."""
+
+WEATHER_ZONES_CSV: Path = SEEDS_DIR / "weather_region_zones.csv"
+"""Region -> grid weather zones and weights for the daily weather model (issue 17)."""
+
 
 CATEGORIES: tuple[str, ...] = ("efficiency", "demand", "policy")
 """Event categories: AI gets cheaper per unit, more AI compute or power is bought, or a government acts."""
@@ -367,4 +376,65 @@ def _frame(table: Table, records: list[_Record], parsed: Mapping[str, Sequence[d
     data: dict[str, list[object]] = {}
     for name in schema:
         data[name] = list(parsed[name]) if name in parsed else [rec.values.get(name) or None for rec in records]
+    return pl.DataFrame(data, schema=schema)
+
+
+# ------------------------------------------------------------------------------- weather weights (issue 17)
+
+
+def read_weather_region_states(path: Path | str = WEATHER_STATES_CSV) -> pl.DataFrame:
+    """Read and validate region -> state weights: known state and nClimDiv area, weight in (0, 1], unique
+    (region, state), weights summing to 1 per region. Raises SeedError (file, line, field)."""
+    from warehouse.tables.weather import AREA_CODES, REGION_STATES_SEED, US_POSTAL_CODES
+
+    path = Path(path)
+    records = _read_records(path, REGION_STATES_SEED)
+    areas = set(AREA_CODES.values())
+    for rec in records:
+        state, area = rec.values["state"], rec.values["area"]
+        if state not in US_POSTAL_CODES and state != "US48":
+            raise SeedError(path, rec.line, "state", f"unknown state {_show(state)}; use a postal code or US48")
+        if area not in areas:
+            raise SeedError(path, rec.line, "area", f"{_show(area)} is not a nClimDiv area (postal code, US48)")
+    return _weights_frame(path, records, REGION_STATES_SEED, ("region", "state"))
+
+
+def read_weather_region_zones(path: Path | str = WEATHER_ZONES_CSV) -> pl.DataFrame:
+    """Read and validate region -> weather-zone weights (known ISO, weight in (0, 1], sums to 1 per region)."""
+    from warehouse.tables.weather import REGION_ZONES_SEED, ZONE_ISOS
+
+    path = Path(path)
+    records = _read_records(path, REGION_ZONES_SEED)
+    for rec in records:
+        if rec.values["iso"] not in ZONE_ISOS:
+            allowed = ", ".join(ZONE_ISOS)
+            raise SeedError(path, rec.line, "iso", f"unknown ISO {_show(rec.values['iso'])}; allowed: {allowed}")
+    return _weights_frame(path, records, REGION_ZONES_SEED, ("region", "iso", "zone"))
+
+
+def _weights_frame(path: Path, records: list[_Record], table: Table, key: tuple[str, ...]) -> pl.DataFrame:
+    """Check weights (a number in (0, 1], unique key, sum 1 per region within 1e-6) and build the frame."""
+    seen: dict[tuple[str, ...], int] = {}
+    totals: dict[str, tuple[float, int]] = {}
+    weights: list[float] = []
+    for rec in records:
+        k = tuple(rec.values[c] for c in key)
+        if k in seen:
+            raise SeedError(path, rec.line, key[-1], f"duplicate {'/'.join(k)}: already on line {seen[k]}")
+        seen[k] = rec.line
+        try:
+            weight = float(rec.values["weight"])
+        except ValueError:
+            raise SeedError(path, rec.line, "weight", f"{_show(rec.values['weight'])} is not a number") from None
+        if not 0.0 < weight <= 1.0:
+            raise SeedError(path, rec.line, "weight", f"weight {weight} is outside (0, 1]")
+        weights.append(weight)
+        total, first = totals.get(rec.values["region"], (0.0, rec.line))
+        totals[rec.values["region"]] = (total + weight, first)
+    for region, (total, first) in totals.items():
+        if abs(total - 1.0) > 1e-6:
+            raise SeedError(path, first, "weight", f"weights of region {_show(region)} sum to {total:.6f}, not 1")
+    data: dict[str, list[object]] = {c.name: [rec.values[c.name] for rec in records] for c in table.columns}
+    data["weight"] = list(weights)
+    schema = {c.name: pl.Float64() if c.dtype == "DOUBLE" else pl.String() for c in table.columns}
     return pl.DataFrame(data, schema=schema)
