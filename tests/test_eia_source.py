@@ -22,7 +22,7 @@ import requests
 import responses
 from eia_replay import CassetteReplayer, PagedServer, eia_body, load_cassette, region_rows
 
-from flows.electricity import extract_electricity, load_electricity, read_last_loaded
+from flows.electricity import load_electricity
 from flows.sources.eia import (
     HOURLY_SCHEMA,
     HOURLY_TABLE,
@@ -37,9 +37,11 @@ from flows.sources.eia import (
     EiaQuery,
     EiaResponseError,
     EiaSource,
+    extract_electricity,
     LastLoaded,
     parse_hourly,
     parse_retail,
+    read_last_loaded,
     region_query,
     resolve_api_key,
     retail_query,
@@ -408,8 +410,13 @@ def test_plan_starts_from_last_loaded_minus_overlap() -> None:
     cfg = EiaConfig(respondents=("PJM", "ERCO"), states=("VA", "TX"))
     source = EiaSource(EiaClient(SECRET), cfg)
     last = LastLoaded(
-        hourly={("PJM", ""): datetime(2025, 3, 20, 7, tzinfo=UTC), ("PJM", "DOM"): datetime(2025, 3, 1, tzinfo=UTC)},
-        monthly={"VA": date(2025, 1, 1), "TX": date(2025, 2, 1)},
+        {
+            HOURLY_TABLE: {
+                ("PJM", ""): datetime(2025, 3, 20, 7, tzinfo=UTC),
+                ("PJM", "DOM"): datetime(2025, 3, 1, tzinfo=UTC),
+            },
+            MONTHLY_TABLE: {("VA",): date(2025, 1, 1), ("TX",): date(2025, 2, 1)},
+        }
     )
     plan = {q.subject: q for q in source.plan(last)}
     assert plan[f"{ROUTE_REGION} PJM"].start == "2025-03-06T07"  # 14 days of overlap
@@ -536,7 +543,7 @@ def test_repeated_pages_and_reruns_land_each_hour_once(tmp_path: Path, client: E
     assert dupes == 0
     assert con.sql("SELECT count(*) FROM core.electricity_demand_hourly").fetchall()[0][0] == 12_345
     last = read_last_loaded(con)
-    assert last.hourly == {("PJM", ""): datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=4114)}
+    assert last.periods[HOURLY_TABLE] == {("PJM", ""): datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=4114)}
 
 
 def test_key_never_reaches_the_warehouse(tmp_path: Path, mock: responses.RequestsMock) -> None:

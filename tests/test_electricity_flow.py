@@ -24,7 +24,7 @@ import requests
 import responses
 from eia_replay import eia_body
 
-import flows.electricity
+import flows.sources.eia.source
 from flows.daily import daily
 from flows.sources.eia import ROUTE_REGION, EiaApiKeyError, EiaClient
 
@@ -83,7 +83,7 @@ class FakeEia:
 
 @pytest.fixture
 def no_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(flows.electricity, "EiaClient", functools.partial(EiaClient, sleep=lambda _s: None))
+    monkeypatch.setattr(flows.sources.eia.source, "EiaClient", functools.partial(EiaClient, sleep=lambda _s: None))
 
 
 def test_daily_flow_with_electricity(
@@ -141,7 +141,7 @@ def test_require_electricity_without_a_key_fails_before_publishing(
     tmp_path: Path, real_prices_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("EIA_API_KEY", raising=False)
-    monkeypatch.setattr(flows.electricity, "resolve_api_key", lambda: None)  # no Prefect Secret either
+    monkeypatch.setattr(flows.sources.eia.source, "resolve_api_key", lambda: None)  # no Prefect Secret either
     wh = tmp_path / "jevons.duckdb"
     with pytest.raises(EiaApiKeyError, match="--require-electricity: no EIA API key"):
         daily(prices_from=str(real_prices_dir), warehouse=str(wh), require_electricity=True)
