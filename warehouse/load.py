@@ -458,15 +458,7 @@ def record_run(
             "parameters_json": [json.dumps(parameters, default=str, sort_keys=True)],
             "summary_json": [json.dumps(summary, default=str, sort_keys=True) if summary else None],
         },
-        schema={
-            "run_id": pl.String,
-            "flow": pl.String,
-            "started_at": pl.Datetime("us", "UTC"),
-            "finished_at": pl.Datetime("us", "UTC"),
-            "status": pl.String,
-            "parameters_json": pl.String,
-            "summary_json": pl.String,
-        },
+        schema=RUNS.polars_schema(),
     )
     con.begin()
     try:

@@ -53,7 +53,7 @@ class SourceSpec:
 
     - `name`: recorded as the source of its loads (ops.load_log) unless its result names a finer one;
     - `kind`: prices, electricity, ...: one source of each kind runs per run;
-    - `description`: what it fetches, for `jevons sources` style listings and the docs;
+    - `description`: what it fetches (for people reading the registry, and the docs);
     - `tables`: the core tables its `SourceResult.frames` may hold (checked by the flow);
     - `extract`: `"module:function"`, `function(ctx: ExtractContext) -> SourceResult`; it plans its own
       incremental resume from `ctx.warehouse` (read-only), which is why the flow needs no source knowledge;

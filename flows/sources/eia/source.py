@@ -67,7 +67,9 @@ class EiaSource:
             parts[route.table].append(frame)
             rejected += stats.bad_periods
             warnings += _fetch_warnings(query, fetched, frame, stats)
-        empty = {route.table: route.empty_frame() for route in reversed(ROUTES.values())}
+        empty: dict[str, pl.DataFrame] = {}
+        for route in ROUTES.values():  # a table's empty frame: its first route's parser output for no rows
+            empty.setdefault(route.table, route.empty_frame())
         return SourceResult(
             source=self.name,
             frames={table: pl.concat(frames) if frames else empty[table] for table, frames in parts.items()},
