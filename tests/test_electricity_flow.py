@@ -58,9 +58,17 @@ class FakeEia:
         }
         months = [date(2021 + m // 12, m % 12 + 1, 1) for m in range(12 * 5)]
         self.retail = [
-            {"period": m.strftime("%Y-%m"), "stateid": "VA", "sectorid": sector, "sales": str(4000 + i),
-             "price": "10.5", "revenue": "420.0", "customers": "4000000"}
-            for i, m in enumerate(months) for sector in ("ALL", "COM")
+            {
+                "period": m.strftime("%Y-%m"),
+                "stateid": "VA",
+                "sectorid": sector,
+                "sales": str(4000 + i),
+                "price": "10.5",
+                "revenue": "420.0",
+                "customers": "4000000",
+            }
+            for i, m in enumerate(months)
+            for sector in ("ALL", "COM")
         ]
         self.urls: list[str] = []
 
@@ -78,7 +86,7 @@ class FakeEia:
         else:
             rows = self.series.get(("region", params["facets[respondent][]"]), [])
         offset, length = int(params["offset"]), int(params["length"])
-        return 200, {}, eia_body(rows[offset: offset + length], len(rows))
+        return 200, {}, eia_body(rows[offset : offset + length], len(rows))
 
 
 @pytest.fixture
@@ -87,7 +95,10 @@ def no_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_daily_flow_with_electricity(
-    tmp_path: Path, real_prices_dir: Path, monkeypatch: pytest.MonkeyPatch, no_wait: None,
+    tmp_path: Path,
+    real_prices_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_wait: None,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     for name in ("jevons.eia", "urllib3", "prefect"):
@@ -114,7 +125,10 @@ def test_daily_flow_with_electricity(
             "GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
         assert [(r, s, tz) for r, s, tz, _ in daily_rows] == [
-            ("ERCO", "", "America/Chicago"), ("PJM", "DOM", "America/New_York"), ("US48", "", "America/New_York")]
+            ("ERCO", "", "America/Chicago"),
+            ("PJM", "DOM", "America/New_York"),
+            ("US48", "", "America/New_York"),
+        ]
         ok = con.sql(
             "SELECT region, window_length, growth_change_pp FROM marts.electricity_impact "
             "WHERE event_id = 'deepseek_r1' AND status = 'ok' ORDER BY region, window_length"
