@@ -6,8 +6,11 @@ source and warehouse failures exit with 1; neither prints a traceback (set JEVON
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
+import tomllib
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -17,15 +20,58 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from flows.sources import registry
 from warehouse.errors import JevonsError, JevonsInputError
+
+PREFECT_TOML = Path(__file__).resolve().parent.parent / "prefect.toml"
+
+
+def prefect_toml_settings(path: Path = PREFECT_TOML) -> dict[str, str]:
+    """prefect.toml's settings as Prefect environment variables (`[server.ephemeral] enabled` →
+    PREFECT_SERVER_EPHEMERAL_ENABLED), `home` excepted: it is relative to the directory jevons runs from."""
+    out: dict[str, str] = {}
+
+    def walk(table: dict[str, Any], prefix: str) -> None:
+        for key, value in table.items():
+            name = f"{prefix}_{key}".upper()
+            if isinstance(value, dict):
+                walk(value, name)
+            elif name != "PREFECT_HOME":
+                out[name] = str(value).lower() if isinstance(value, bool) else str(value)
+
+    with path.open("rb") as handle:
+        walk(tomllib.load(handle), "PREFECT")
+    return out
 
 
 def _prefect_defaults() -> None:
-    """Make the ephemeral Prefect API work offline from any directory (same values as prefect.toml)."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    """Make the ephemeral Prefect API work offline from any directory: prefect.toml is the one place the
+    settings are written; run from elsewhere (where Prefect does not read it), the CLI applies the same
+    values as environment defaults, with Prefect's home under ~/.jevons instead of ./.prefect."""
+    for name, value in prefect_toml_settings().items():
+        os.environ.setdefault(name, value)
     if not Path("prefect.toml").exists():
         os.environ.setdefault("PREFECT_HOME", str(Path.home() / ".jevons" / "prefect"))
+
+
+def with_source_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command one `--<flag> PATH` option per registered source option (flows.sources.registry).
+
+    The command takes them as `**sources`; the options are added to its signature, which typer reads, so a
+    new file source's option appears in `jevons run` and `jevons serve` with no change here.
+    """
+    signature = inspect.signature(command, eval_str=True)  # the module's annotations are strings
+    own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    added = []
+    for option in registry.options():
+        annotation = Annotated[Path | None, typer.Option(option.flag, help=option.help, metavar=option.metavar)]
+        added.append(
+            inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+        )
+        command.__annotations__[option.name] = annotation
+    keyword_only = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+    command.__signature__ = signature.replace(parameters=[*added, *keyword_only])  # type: ignore[attr-defined]
+    return command
 
 
 app = typer.Typer(
@@ -115,10 +161,8 @@ def print_summary(summary: Any) -> None:
 
 
 @app.command()
+@with_source_options
 def run(
-    prices_from: Annotated[
-        Path | None, typer.Option("--prices-from", help="Folder of TICKER.csv price files (Date, Adj Close or Close)")
-    ] = None,
     warehouse: WarehouseOpt = None,
     start: Annotated[str | None, typer.Option(help="First price date to load (YYYY-MM-DD)")] = None,
     end: Annotated[str | None, typer.Option(help="Last price date to load (YYYY-MM-DD)")] = None,
@@ -137,10 +181,16 @@ def run(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Skip the HTML impact report (tables and artifacts still update)")
     ] = False,
+    **sources: Path | None,
 ) -> None:
-    """Run the daily pipeline once: load prices and seeds, compute the event study, publish the warehouse."""
+    """Run the daily pipeline once: load prices and seeds, compute the event study, publish the warehouse.
+
+    Without a source option each kind of data comes from its live source (Yahoo Finance, the EIA API)."""
     start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
     check_range(start_d, end_d)
+    values = {name: str(value) if value is not None else None for name, value in sources.items()}
+    for kind in registry.kinds():
+        registry.select(kind, values)  # two sources of one kind given: an input error, before anything starts
     from flows.prefect_api import early_prefect_api
 
     with early_prefect_api() as api:  # Prefect's temporary server starts now, while the code below imports
@@ -149,16 +199,13 @@ def run(
 
         seeds.read_events(events or seeds.EVENTS_CSV)
         seeds.read_universe(universe or seeds.UNIVERSE_CSV)
-        if prices_from is not None:
-            # Same for the price files (a cheap read): one clear message for a bad file, not a task traceback.
-            from flows.sources.csv_prices import CsvPriceSource
-
-            CsvPriceSource(prices_from).validate()
+        # Same for the source files (a cheap read): one clear message for a bad file, not a task traceback.
+        registry.validate_options(values)
         from flows.daily import daily
 
         with api.use():
             summary = daily(
-                prices_from=str(prices_from) if prices_from else None,
+                **values,
                 warehouse=warehouse,
                 start=start_d,
                 end=end_d,
@@ -183,7 +230,7 @@ def backfill(
     """Load live daily prices (Yahoo Finance) for a date range, chunk by chunk, with a progress bar."""
     start_d, end_d = parse_date(start, "--start") or date.min, parse_date(end, "--end")
     check_range(start_d, end_d)
-    from flows.live_prices import backfill_with_progress
+    from flows.backfill import backfill_with_progress
 
     names = [t for item in tickers or [] for t in item.split(",") if t.strip()] or None
     backfill_with_progress(start_d, end_d, names, warehouse, chunk_size, console)
@@ -327,19 +374,24 @@ def impact(
 
 
 @app.command()
+@with_source_options
 def serve(
-    cron: Annotated[str, typer.Option(help="Cron schedule of the daily run")] = "30 6 * * *",
-    timezone: Annotated[str, typer.Option(help="IANA time zone of the schedule")] = "UTC",
-    prices_from: Annotated[
-        Path | None, typer.Option("--prices-from", help="Run the schedule on a CSV folder instead of Yahoo Finance")
+    cron: Annotated[str | None, typer.Option(help="Cron schedule of the daily run (default: prefect.yaml's)")] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA time zone of the schedule (default: prefect.yaml's)")
     ] = None,
     warehouse: WarehouseOpt = None,
+    **sources: Path | None,
 ) -> None:
-    """Serve the `daily` (scheduled) and `backfill` deployments until stopped (Ctrl-C)."""
+    """Serve prefect.yaml's deployments (`daily` on its schedule, `backfill`) until stopped (Ctrl-C).
+
+    A source option (e.g. --prices-from) makes the scheduled runs read that source instead of the live one."""
     from flows.deployments import serve_deployments, validate_schedule
 
-    validate_schedule(cron, timezone)
-    serve_deployments(cron, timezone, str(prices_from.resolve()) if prices_from else None, warehouse)
+    if cron is not None or timezone is not None:
+        validate_schedule(cron or "30 6 * * *", timezone or "UTC")  # fail fast; the deployment fills the rest
+    options = {name: str(value.resolve()) if value is not None else None for name, value in sources.items()}
+    serve_deployments(cron, timezone, options, warehouse)
 
 
 @app.command()

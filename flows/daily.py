@@ -1,17 +1,17 @@
 """The `daily` Prefect flow: seeds and prices in, impact tables out, published atomically.
 
-Reads top to bottom: validate the seeds (before anything is written) → extract prices → open a staging copy
-of the warehouse → load core tables (keyed upserts, one transaction each, logged) → compute returns and the
-event study in polars → sync the marts → record warnings and the run → publish (atomic rename). Any failure
-discards the staging copy, so the published warehouse stays exactly as it was, and the failure is recorded in
-ops.runs by a separate small publication.
+Reads top to bottom: validate the seeds (before anything is written) → extract each kind of data from the
+source the registry selects (flows.sources.registry: prices, electricity) → open a staging copy of the
+warehouse → load seeds and every source frame into its core table (keyed upserts, one transaction each,
+logged) → compute returns and the event study in polars → sync the marts (stock, then electricity) → record
+warnings and the run → publish (atomic rename). Any failure discards the staging copy, so the published
+warehouse stays exactly as it was, and the failure is recorded in ops.runs by a separate small publication.
 """
 
 from __future__ import annotations
 
-import sys
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,15 +25,16 @@ from prefect.runtime import flow_run
 from flows import electricity
 from flows.quality import record_and_enforce, run_checks
 from flows.run_artifacts import publish_artifacts
-from flows.sources.base import SourceResult, SourceWarning
-from flows.sources.csv_prices import CsvPriceSource
+from flows.sources import registry
+from flows.sources.base import ExtractContext, SourceResult, SourceWarning
+from flows.sources.registry import KIND_ELECTRICITY, SourceSpec
 from transforms.event_study import MODEL_MARKET, MODELS, DenseStudy, EventStudyConfig, EventStudyResult, run_dense_study
 from transforms.returns import daily_returns
 from warehouse import seeds
 from warehouse.connection import resolve_path, staged_writer
 from warehouse.errors import JevonsError, JevonsInputError
-from warehouse.load import LoadResult, record_run, record_warnings, sync, upsert
-from warehouse.tables.core import AI_EVENTS, PRICES_DAILY, UNIVERSE
+from warehouse.load import LoadResult, load_frames, record_run, record_warnings, sync
+from warehouse.tables.core import AI_EVENTS, UNIVERSE
 from warehouse.tables.marts import ABNORMAL_RETURNS, EVENT_IMPACT, EVENT_SKIPS, GROUP_IMPACT
 
 FLOW_NAME = "daily"
@@ -82,68 +83,83 @@ def read_seed_files(events_csv: Path, universe_csv: Path) -> tuple[pl.DataFrame,
 
 
 @task(
-    name="extract-prices",
+    name="extract",
     retries=3,
     retry_delay_seconds=[2, 5, 15],
     retry_condition_fn=_no_retry_on_user_error,
     cache_policy=NO_CACHE,
 )
-def extract_prices(
-    prices_from: str | None, tickers: list[str], start: date | None, end: date | None, warehouse: str | None = None
-) -> SourceResult:
-    """Prices from the CSV directory when given, else live from Yahoo Finance, incrementally from what the
-    published warehouse holds (flows.live_prices)."""
-    if prices_from is None:
-        from flows.live_prices import extract_for_daily  # yfinance and pandas: imported only for live prices
-
-        return extract_for_daily(warehouse, tickers, start, end)
-    return CsvPriceSource(prices_from).fetch(tickers, start, end)
+def extract_source(source: SourceSpec, ctx: ExtractContext) -> SourceResult:
+    """One registered source's extract (flows.sources.registry); it resumes incrementally on its own from the
+    published warehouse, read-only. Frames for tables the entry does not declare are a programming error."""
+    result = source.extract_fn()(ctx)
+    undeclared = sorted(set(result.frames) - set(source.tables))
+    if undeclared:
+        raise JevonsError(f"source {source.name} returned frames for undeclared tables {undeclared}")
+    return result
 
 
-@task(
-    name="extract-electricity",
-    retries=2,
-    retry_delay_seconds=[5, 30],
-    retry_condition_fn=_no_retry_on_user_error,
-    cache_policy=NO_CACHE,
-)
-def extract_electricity(warehouse: str, require: bool) -> SourceResult:
-    """EIA hourly demand and retail sales, incrementally (flows.electricity); without an EIA key, an empty
-    result carrying a no_api_key warning, or an error under --require-electricity."""
-    return electricity.extract_for_daily(warehouse, require=require)
-
-
-@task(name="electricity", cache_policy=NO_CACHE)
-def load_electricity_and_marts(
-    con: duckdb.DuckDBPyConnection, run_id: str, eia: SourceResult
-) -> tuple[list[LoadResult], list[SourceWarning]]:
-    """Load the fetched EIA rows, then recompute the electricity marts (after the event study: the Jevons
-    check reads marts.event_impact)."""
-    loads = electricity.load_electricity(con, run_id, eia)
-    marts = electricity.compute_electricity_marts(con)
-    return loads + electricity.write_electricity_marts(con, run_id, marts), marts.warnings
+def extract_all(
+    values: dict[str, Any], ctx: ExtractContext, required_kinds: set[str]
+) -> list[tuple[SourceSpec, SourceResult]]:
+    """For each kind in registry order, the selected source's result (`registry.select`: the one whose
+    parameter is given, else the kind's live source), each in its own task `extract-<kind>` with the retries
+    its entry declares."""
+    logger = get_run_logger()
+    extracted: list[tuple[SourceSpec, SourceResult]] = []
+    for kind in registry.kinds():
+        chosen = registry.select(kind, values)
+        if chosen is None:
+            continue
+        source, option = chosen
+        task_for = extract_source.with_options(
+            name=f"extract-{kind}", retries=len(source.retries), retry_delay_seconds=list(source.retries)
+        )
+        result = task_for(source, replace(ctx, option=option, required=kind in required_kinds))
+        for table, frame in result.frames.items():
+            logger.info("%s: %d rows for %s from %s", kind, frame.height, table, result.source)
+        logger.info("%s: %d warnings from %s", kind, len(result.warnings), result.source)
+        extracted.append((source, result))
+    return extracted
 
 
 @task(name="load-core", cache_policy=NO_CACHE)
 def load_core(
-    con: duckdb.DuckDBPyConnection, run_id: str, events: pl.DataFrame, universe: pl.DataFrame, prices: SourceResult
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    events: pl.DataFrame,
+    universe: pl.DataFrame,
+    extracted: list[tuple[SourceSpec, SourceResult]],
 ) -> list[LoadResult]:
-    """Keyed loads of the catalog (synced: a row deleted from a seed leaves the table) and the prices."""
-    frame = prices.frames["core.prices_daily"]
-    seeded = [
+    """Keyed loads of the catalog (synced: a row deleted from a seed leaves the table), then every frame of
+    every source result by its table name (`warehouse.load.load_frames`: upserts, replacements as syncs)."""
+    loads = [
         sync(con, AI_EVENTS, events, run_id=run_id, source="seeds"),
         sync(con, UNIVERSE, universe, run_id=run_id, source="seeds"),
     ]
-    live = sys.modules.get("flows.live_prices")  # imported by extract_prices when it fetched live prices
-    if live is not None and isinstance(prices, live.LivePriceResult):  # + corporate actions; restatements replaced
-        return seeded + live.load_live_prices(con, run_id, prices)
-    return [*seeded, upsert(con, PRICES_DAILY, frame, run_id=run_id, source=prices.source)]
+    for source, result in extracted:
+        loads += load_frames(
+            con,
+            result.frames,
+            run_id=run_id,
+            source=result.source,
+            replacements=result.replacements,
+            chunk_rows=source.load_chunk_rows,
+        )
+    return loads
+
+
+@task(name="electricity", cache_policy=NO_CACHE)
+def electricity_marts(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list[LoadResult], list[SourceWarning]]:
+    """Recompute the electricity marts (after the event study: the Jevons check reads marts.event_impact)."""
+    marts = electricity.compute_electricity_marts(con)
+    return electricity.write_electricity_marts(con, run_id, marts), marts.warnings
 
 
 @task(name="compute-event-study", cache_policy=NO_CACHE)
 def compute_event_study(con: duckdb.DuckDBPyConnection, config: EventStudyConfig) -> DenseStudy:
     """Returns, every model's abnormal returns and CARs, and the group tests over every catalog event and universe
-    ticker, on the dense engine (transforms.dense_study: the long pipeline's numbers, tested to 1e-9)."""
+    ticker, on the dense engine (transforms.event_study: the reference pipeline's numbers, tested to 1e-9)."""
     # The ticker as an ENUM (a type of this connection's temporary catalog, nothing written to the warehouse):
     # polars reads it as a Categorical (4 bytes a row instead of a 16-byte string view), daily_returns keeps it as
     # an Enum (2 bytes) and the engine reads its codes: 0.2 GB less for 15 M rows, in the prices and the returns.
@@ -271,6 +287,8 @@ def daily(
 ) -> RunSummary:
     """Load seeds and prices, compute the event study, publish the warehouse; returns the run summary.
 
+    `prices_from` is the CSV price source's registry option (flows.sources.registry): each registered
+    option is a parameter here, so a new file source adds its keyword (and its entry in `parameters`).
     `report=False` skips the HTML impact report (about 5 s of charts) for runs that only need the tables."""
     logger = get_run_logger()
     path = resolve_path(warehouse)
@@ -291,23 +309,15 @@ def daily(
         Path(events_csv) if events_csv else seeds.EVENTS_CSV,
         Path(universe_csv) if universe_csv else seeds.UNIVERSE_CSV,
     )
-    tickers = universe["ticker"].to_list()
+    values = {option.name: parameters[option.name] for option in registry.options()}
+    ctx = ExtractContext(warehouse=path, tickers=universe["ticker"].to_list(), start=start, end=end)
     try:
-        prices = extract_prices(prices_from, tickers, start, end, str(path))
-        summary.warnings.extend(prices.warnings)
-        summary.rejected_rows += prices.rejected_rows
-        logger.info(
-            "prices: %d rows for %d tickers from %s; %d warnings",
-            prices.frames["core.prices_daily"].height,
-            prices.frames["core.prices_daily"]["ticker"].n_unique(),
-            prices.source,
-            len(prices.warnings),
-        )
-        eia = extract_electricity(str(path), require_electricity)
-        summary.warnings.extend(eia.warnings)
-        summary.rejected_rows += eia.rejected_rows
+        extracted = extract_all(values, ctx, {KIND_ELECTRICITY} if require_electricity else set())
+        for _, extract_result in extracted:
+            summary.warnings.extend(extract_result.warnings)
+            summary.rejected_rows += extract_result.rejected_rows
         with staged_writer(path) as con:
-            summary.loads.extend(load_core(con, run_id, events, universe, prices))
+            summary.loads.extend(load_core(con, run_id, events, universe, extracted))
             study = compute_event_study(con, EventStudyConfig(models=MODELS))
             result, groups = study.result, study.group_impact
             summary.loads.extend(write_marts(con, run_id, result, groups))
@@ -320,7 +330,7 @@ def daily(
                 SourceWarning("event_study", r["subject"], r["code"], r["message"])
                 for r in result.warnings.iter_rows(named=True)
             )
-            electricity_loads, electricity_warnings = load_electricity_and_marts(con, run_id, eia)
+            electricity_loads, electricity_warnings = electricity_marts(con, run_id)
             summary.loads.extend(electricity_loads)
             summary.warnings.extend(electricity_warnings)
             summary.warnings.extend(check_quality(con, run_id))

@@ -1,25 +1,31 @@
-"""Scheduled runs: the `daily` deployment with a cron schedule and a parameterised `backfill` deployment.
+"""Scheduled runs: the deployments declared in `prefect.yaml`, served by `jevons serve`.
 
-`jevons serve` serves both from this process (Prefect's `serve`: no work pool needed; runs until stopped).
-`prefect.yaml` declares the same deployments for `prefect deploy` onto a process work pool, the path to running
-workers on other machines. Overlapping runs never both write: the warehouse run lock makes the second stop with
-"another jevons run (pid N) is writing" (and runs are idempotent, so a late or repeated run is harmless).
+`prefect.yaml` is the one definition of the deployments (names, entrypoints, descriptions, tags, schedules,
+default parameters): `prefect deploy --all` registers them onto a process work pool (the path to workers on
+other machines), and `build_deployments` reads the same file for `jevons serve` (Prefect's `serve`: no work
+pool needed; runs until stopped), overriding only what the user passed (`--cron`, `--timezone`,
+`--warehouse` and the source options of the registry, e.g. `--prices-from`). Overlapping runs never both
+write: the warehouse run lock makes the second stop with "another jevons run (pid N) is writing" (and runs are
+idempotent, so a late or repeated run is harmless).
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from prefect import flow, serve
+import yaml
+from prefect import Flow, flow, serve
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.deployments.runner import RunnerDeployment
 
-from flows.daily import daily
 from warehouse.errors import JevonsInputError
 
-DEFAULT_CRON = "30 6 * * *"
-DEFAULT_TIMEZONE = "UTC"
+PREFECT_YAML = Path(__file__).resolve().parent.parent / "prefect.yaml"
 
 
 def validate_schedule(cron: str, timezone: str) -> CronSchedule:
@@ -48,50 +54,69 @@ def backfill_flow(
     chunk_size: int = 100,
 ) -> dict[str, object]:
     """Live Yahoo prices for [start, end], chunk by chunk (see `jevons backfill`); returns the summary."""
-    from flows.live_prices import backfill
+    from flows.backfill import backfill
 
     return backfill(start, end, tickers, warehouse, chunk_size).to_json()
 
 
+def declared_deployments(path: Path = PREFECT_YAML) -> list[dict[str, Any]]:
+    """The `deployments:` entries of prefect.yaml, as written."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return list(document["deployments"])
+
+
+def flow_at(entrypoint: str) -> Flow[..., Any]:
+    """The flow object an entrypoint (`flows/daily.py:daily`, relative to the project root) names."""
+    file, _, name = entrypoint.partition(":")
+    module = importlib.import_module(file.removesuffix(".py").replace("/", "."))
+    found = getattr(module, name)
+    if not isinstance(found, Flow):
+        raise TypeError(f"{entrypoint} is not a Prefect flow")
+    return found
+
+
 def build_deployments(
-    cron: str = DEFAULT_CRON,
-    timezone: str = DEFAULT_TIMEZONE,
-    prices_from: str | None = None,
+    cron: str | None = None,
+    timezone: str | None = None,
+    options: Mapping[str, str | None] | None = None,
     warehouse: str | None = None,
 ) -> list[RunnerDeployment]:
-    """The `daily` deployment on its schedule and the unscheduled `backfill` deployment."""
-    schedule = validate_schedule(cron, timezone)
-    parameters: dict[str, object] = {}
-    if prices_from:
-        parameters["prices_from"] = prices_from
-    if warehouse:
-        parameters["warehouse"] = warehouse
-    daily_deployment = daily.to_deployment(
-        name="daily",
-        schedules=[schedule],
-        parameters=parameters,
-        description="Daily jevons run: prices, electricity, event study, impact tables (idempotent).",
-        tags=["jevons"],
-    )
-    backfill_deployment = backfill_flow.to_deployment(
-        name="backfill",
-        parameters={"warehouse": warehouse} if warehouse else {},
-        description="Load live prices for a date range: give start (and end, tickers) when triggering.",
-        tags=["jevons"],
-    )
-    # to_deployment is sync-compatible: called from sync code it returns the deployment, not a coroutine
-    assert isinstance(daily_deployment, RunnerDeployment) and isinstance(backfill_deployment, RunnerDeployment)
-    return [daily_deployment, backfill_deployment]
+    """prefect.yaml's deployments as runner deployments for `serve`.
+
+    `cron` / `timezone` replace the declared schedules' values; `options` (source option name → value, from
+    flows.sources.registry) and `warehouse` become parameters of every deployment whose flow takes them.
+    """
+    built = []
+    given = {k: v for k, v in {**(options or {}), "warehouse": warehouse}.items() if v}
+    for entry in declared_deployments():
+        target = flow_at(entry["entrypoint"])
+        accepted = set(target.parameters.properties)
+        schedules = [
+            validate_schedule(cron or s["cron"], timezone or s.get("timezone", "UTC"))
+            for s in entry.get("schedules") or []
+        ]
+        parameters = {**(entry.get("parameters") or {}), **{k: v for k, v in given.items() if k in accepted}}
+        deployment = target.to_deployment(
+            name=entry["name"],
+            schedules=schedules or None,
+            parameters=parameters,
+            description=entry.get("description"),
+            tags=entry.get("tags") or [],
+        )
+        # to_deployment is sync-compatible: called from sync code it returns the deployment, not a coroutine
+        assert isinstance(deployment, RunnerDeployment)
+        built.append(deployment)
+    return built
 
 
 def serve_deployments(
-    cron: str = DEFAULT_CRON,
-    timezone: str = DEFAULT_TIMEZONE,
-    prices_from: str | None = None,
+    cron: str | None = None,
+    timezone: str | None = None,
+    options: Mapping[str, str | None] | None = None,
     warehouse: str | None = None,
 ) -> None:
-    """Serve both deployments until interrupted."""
-    serve(*build_deployments(cron, timezone, prices_from, warehouse))
+    """Serve every deployment until interrupted."""
+    serve(*build_deployments(cron, timezone, options, warehouse))
 
 
 if __name__ == "__main__":

@@ -143,15 +143,25 @@ class CassetteReplayer:
 # --------------------------------------------------------------------------------- generated EIA responses
 
 
-def eia_body(rows: Sequence[Mapping[str, Any]], total: int | str | None, route: str = "electricity/rto/region-data",
-             date_format: str = 'YYYY-MM-DD"T"HH24', frequency: str = "hourly") -> str:
+def eia_body(
+    rows: Sequence[Mapping[str, Any]],
+    total: int | str | None,
+    route: str = "electricity/rto/region-data",
+    date_format: str = 'YYYY-MM-DD"T"HH24',
+    frequency: str = "hourly",
+) -> str:
     """A v2 data body in EIA's shape (total as a string, like the API since 2.1.6)."""
-    response: dict[str, Any] = {"dateFormat": date_format, "frequency": frequency, "data": list(rows),
-                                "description": "generated for tests"}
+    response: dict[str, Any] = {
+        "dateFormat": date_format,
+        "frequency": frequency,
+        "data": list(rows),
+        "description": "generated for tests",
+    }
     if total is not None:
         response["total"] = str(total)
-    return json.dumps({"response": response, "request": {"command": f"/v2/{route}/data/", "params": {}},
-                       "apiVersion": "2.1.13"})
+    return json.dumps(
+        {"response": response, "request": {"command": f"/v2/{route}/data/", "params": {}}, "apiVersion": "2.1.13"}
+    )
 
 
 def region_rows(respondent: str, types: Iterable[str], hours: Sequence[str], value: int = 1000) -> list[dict[str, Any]]:
@@ -159,8 +169,17 @@ def region_rows(respondent: str, types: Iterable[str], hours: Sequence[str], val
     rows = []
     for n, period in enumerate(hours):
         for t in sorted(types):
-            rows.append({"period": period, "respondent": respondent, "respondent-name": respondent, "type": t,
-                         "type-name": t, "value": str(value + n), "value-units": "megawatthours"})
+            rows.append(
+                {
+                    "period": period,
+                    "respondent": respondent,
+                    "respondent-name": respondent,
+                    "type": t,
+                    "type-name": t,
+                    "value": str(value + n),
+                    "value-units": "megawatthours",
+                }
+            )
     return rows
 
 
@@ -171,10 +190,15 @@ class PagedServer:
     number of leading HTTP 500 answers.
     """
 
-    def __init__(self, rows: Sequence[Mapping[str, Any]], total: int | None = None,
-                 override: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
-                 fail_first: Mapping[int, int] | None = None, route: str = "electricity/rto/region-data",
-                 delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        total: int | None = None,
+        override: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
+        fail_first: Mapping[int, int] | None = None,
+        route: str = "electricity/rto/region-data",
+        delay_s: float = 0.0,
+    ) -> None:
         self.rows = list(rows)
         self.total = len(self.rows) if total is None else total
         self.override = dict(override or {})
@@ -211,7 +235,7 @@ class PagedServer:
                 self.in_flight -= 1
         if failing:
             return 500, {"Content-Type": "application/json"}, '{"error":"Internal error","code":500}'
-        page = self.override.get(offset, self.rows[offset: offset + length])
+        page = self.override.get(offset, self.rows[offset : offset + length])
         return 200, {"Content-Type": "application/json"}, eia_body(page, self.total, self.route)
 
     def offsets(self) -> list[int]:

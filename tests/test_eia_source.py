@@ -22,7 +22,7 @@ import requests
 import responses
 from eia_replay import CassetteReplayer, PagedServer, eia_body, load_cassette, region_rows
 
-from flows.electricity import extract_electricity, load_electricity, read_last_loaded
+from flows.electricity import load_electricity
 from flows.sources.eia import (
     HOURLY_SCHEMA,
     HOURLY_TABLE,
@@ -38,8 +38,10 @@ from flows.sources.eia import (
     EiaResponseError,
     EiaSource,
     LastLoaded,
+    extract_electricity,
     parse_hourly,
     parse_retail,
+    read_last_loaded,
     region_query,
     resolve_api_key,
     retail_query,
@@ -90,8 +92,13 @@ def test_region_data_recording(eia_cassette_dir: Path, mock: responses.RequestsM
     assert (fetched.total, fetched.pages, len(replay.requests_seen), replay.unplayed) == (1, 1, 1, [])
     assert frame.schema == pl.Schema(HOURLY_SCHEMA)
     assert frame.to_dicts() == [
-        {"respondent": "AEC", "subba": "", "period_utc": datetime(2019, 1, 2, tzinfo=UTC), "type": "D",
-         "value_mwh": 486.0}
+        {
+            "respondent": "AEC",
+            "subba": "",
+            "period_utc": datetime(2019, 1, 2, tzinfo=UTC),
+            "type": "D",
+            "value_mwh": 486.0,
+        }
     ]
     assert stats.bad_values == stats.bad_periods == stats.duplicates == 0
 
@@ -103,8 +110,13 @@ def test_sub_ba_recording(eia_cassette_dir: Path, mock: responses.RequestsMock, 
     fetched = client.fetch(sub_ba_query("CISO", "PGAE", "2019-01-02T00", "2019-01-02T00"))
     frame, _ = parse_hourly(fetched.frame, ROUTE_SUB_BA)
     assert frame.to_dicts() == [
-        {"respondent": "CISO", "subba": "PGAE", "period_utc": datetime(2019, 1, 2, tzinfo=UTC), "type": "D",
-         "value_mwh": 9235.0}
+        {
+            "respondent": "CISO",
+            "subba": "PGAE",
+            "period_utc": datetime(2019, 1, 2, tzinfo=UTC),
+            "type": "D",
+            "value_mwh": 9235.0,
+        }
     ]
 
 
@@ -130,20 +142,50 @@ def test_retail_sales_recording_converts_units_and_keeps_null(
 @pytest.mark.parametrize(
     ("cassette", "route", "facets", "data", "start", "expected"),
     [
-        ("test_eia_electricity_grid_generation_by_fuel_fetcher_urllib3_v2.yaml", "electricity/rto/fuel-type-data",
-         (("fueltype", ("COL",)), ("respondent", ("AEC",))), ("value",), "2019-01-02T00", {"value": "-3"}),
-        ("test_eia_electricity_electric_power_operations_fetcher_urllib3_v2.yaml",
-         "electricity/electric-power-operational-data",
-         (("fueltypeid", ("ALL",)), ("location", ("AK",)), ("sectorid", ("1",))),
-         ("ash-content", "consumption-for-eg", "generation", "receipts", "receipts-btu", "stocks", "sulfur-content",
-          "total-consumption", "total-consumption-btu", "consumption-for-eg-btu", "consumption-uto",
-          "consumption-uto-btu", "cost", "cost-per-btu", "heat-content"),
-         "2001-01", {"generation": "493.206", "consumption-for-eg": None}),
+        (
+            "test_eia_electricity_grid_generation_by_fuel_fetcher_urllib3_v2.yaml",
+            "electricity/rto/fuel-type-data",
+            (("fueltype", ("COL",)), ("respondent", ("AEC",))),
+            ("value",),
+            "2019-01-02T00",
+            {"value": "-3"},
+        ),
+        (
+            "test_eia_electricity_electric_power_operations_fetcher_urllib3_v2.yaml",
+            "electricity/electric-power-operational-data",
+            (("fueltypeid", ("ALL",)), ("location", ("AK",)), ("sectorid", ("1",))),
+            (
+                "ash-content",
+                "consumption-for-eg",
+                "generation",
+                "receipts",
+                "receipts-btu",
+                "stocks",
+                "sulfur-content",
+                "total-consumption",
+                "total-consumption-btu",
+                "consumption-for-eg-btu",
+                "consumption-uto",
+                "consumption-uto-btu",
+                "cost",
+                "cost-per-btu",
+                "heat-content",
+            ),
+            "2001-01",
+            {"generation": "493.206", "consumption-for-eg": None},
+        ),
     ],
 )
 def test_other_routes_replay_through_the_generic_client(
-    eia_cassette_dir: Path, mock: responses.RequestsMock, client: EiaClient, cassette: str, route: str,
-    facets: tuple[tuple[str, tuple[str, ...]], ...], data: tuple[str, ...], start: str, expected: dict[str, str]
+    eia_cassette_dir: Path,
+    mock: responses.RequestsMock,
+    client: EiaClient,
+    cassette: str,
+    route: str,
+    facets: tuple[tuple[str, tuple[str, ...]], ...],
+    data: tuple[str, ...],
+    start: str,
+    expected: dict[str, str],
 ) -> None:
     replay = CassetteReplayer.from_files(eia_cassette_dir / cassette).install(mock)
     freq = "hourly" if "T" in start else "monthly"
@@ -166,8 +208,17 @@ def test_pacw_weeks_2023_and_2024(eia_cassette_dir: Path, mock: responses.Reques
     assert frame["value_mwh"].null_count() == 0 and frame["value_mwh"][0] == 2455.0
     assert 1500 < frame["value_mwh"].mean() < 4500  # PacifiCorp West demand, MWh per hour
     gen = client.fetch(
-        EiaQuery("gen", "electricity/rto/fuel-type-data", "hourly", ("value",), (("respondent", ("PACW",)),),
-                 ("period",), ("period", "respondent", "fueltype", "value"), "2024-01-01T00", "2024-01-07T00")
+        EiaQuery(
+            "gen",
+            "electricity/rto/fuel-type-data",
+            "hourly",
+            ("value",),
+            (("respondent", ("PACW",)),),
+            ("period",),
+            ("period", "respondent", "fueltype", "value"),
+            "2024-01-01T00",
+            "2024-01-07T00",
+        )
     )
     assert gen.total == gen.frame.height == 725
     assert set(gen.frame["fueltype"].unique()) <= {"COL", "NG", "WAT", "WND", "SUN", "OTH", "NUC", "OIL"}
@@ -175,11 +226,13 @@ def test_pacw_weeks_2023_and_2024(eia_cassette_dir: Path, mock: responses.Reques
 
 def test_pacw_2024_raw_body(eia_cassette_dir: Path, mock: responses.RequestsMock, client: EiaClient) -> None:
     """The recorded 2024 raw body (wrapped by its project) served as EIA's answer parses to its 145 rows."""
-    wrapped = json.loads(ra(eia_cassette_dir, "eia_demand_PACW_2024-01-01_to_2024-01-07_20250709_170032.json")
-                         .read_text())
+    wrapped = json.loads(
+        ra(eia_cassette_dir, "eia_demand_PACW_2024-01-01_to_2024-01-07_20250709_170032.json").read_text()
+    )
     mock.add(responses.GET, re.compile(r"https://api\.eia\.gov/.*"), json=wrapped["api_response"])
-    frame, _ = parse_hourly(client.fetch(region_query("PACW", ["D"], "2024-01-01T00", "2024-01-07T00")).frame,
-                            ROUTE_REGION)
+    frame, _ = parse_hourly(
+        client.fetch(region_query("PACW", ["D"], "2024-01-01T00", "2024-01-07T00")).frame, ROUTE_REGION
+    )
     assert frame.height == 145 and frame["value_mwh"][0] == 2515.0
 
 
@@ -190,8 +243,17 @@ def test_http_500_recordings_are_retried_then_fail(
         [i for i in load_cassette(ra(eia_cassette_dir, "eia_oregon_comprehensive.yaml")) if i.status == 500]
     ).install(mock)
     assert len(replay.interactions) == 4
-    query = EiaQuery("wholesale", "electricity/wholesale-prices", "hourly", ("value",), (), ("period",),
-                     ("period", "value"), "2023-01-01T00", "2023-01-08T00")
+    query = EiaQuery(
+        "wholesale",
+        "electricity/wholesale-prices",
+        "hourly",
+        ("value",),
+        (),
+        ("period",),
+        ("period", "value"),
+        "2023-01-01T00",
+        "2023-01-08T00",
+    )
     with pytest.raises(EiaHttpError, match="gave up after 4 attempts; last error: HTTP 500") as info:
         client.fetch(query)
     assert info.value.status == 500
@@ -313,8 +375,12 @@ def test_429_honours_retry_after(mock: responses.RequestsMock, client: EiaClient
 
 
 def test_other_4xx_is_not_retried(mock: responses.RequestsMock, client: EiaClient, sleeps: list[float]) -> None:
-    mock.add(responses.GET, re.compile(r"https://api\.eia\.gov/.*"), status=400,
-             json={"error": "Invalid facet 'bogus'", "code": 400})
+    mock.add(
+        responses.GET,
+        re.compile(r"https://api\.eia\.gov/.*"),
+        status=400,
+        json={"error": "Invalid facet 'bogus'", "code": 400},
+    )
     with pytest.raises(EiaHttpError, match=r"HTTP 400: Invalid facet 'bogus' \(code 400\)"):
         client.fetch(region_query("PJM", ["D"], "2024-01-01T00", None))
     assert sleeps == [] and len(mock.calls) == 1
@@ -385,16 +451,30 @@ def test_sub_ba_and_retail_through_the_source(mock: responses.RequestsMock, clie
         if "sub-ba" in path:
             rows = [{"period": "2024-07-01T20", "subba": "DOM", "parent": "PJM", "value": "21000"}]
         else:
-            rows = [{"period": "2024-06", "stateid": "VA", "sectorid": "COM", "sales": "4000.5", "price": "10.1",
-                     "revenue": "404.05", "customers": "500123"}]
+            rows = [
+                {
+                    "period": "2024-06",
+                    "stateid": "VA",
+                    "sectorid": "COM",
+                    "sales": "4000.5",
+                    "price": "10.1",
+                    "revenue": "404.05",
+                    "customers": "500123",
+                }
+            ]
         return 200, {}, eia_body(rows, len(rows))
 
     mock.add_callback(responses.GET, re.compile(r"https://api\.eia\.gov/.*"), callback=serve)
     source = EiaSource(client, EiaConfig(respondents=(), states=("VA",), sectors=("COM",)))
     result = source.fetch(start=date(2024, 6, 1))
     assert result.frames[HOURLY_TABLE].to_dicts() == [
-        {"respondent": "PJM", "subba": "DOM", "period_utc": datetime(2024, 7, 1, 20, tzinfo=UTC), "type": "D",
-         "value_mwh": 21000.0}
+        {
+            "respondent": "PJM",
+            "subba": "DOM",
+            "period_utc": datetime(2024, 7, 1, 20, tzinfo=UTC),
+            "type": "D",
+            "value_mwh": 21000.0,
+        }
     ]
     sales = result.frames[MONTHLY_TABLE].row(0, named=True)
     assert sales["sales_mwh"] == pytest.approx(4_000_500.0) and sales["revenue_usd"] == pytest.approx(404_050_000.0)
@@ -408,8 +488,13 @@ def test_plan_starts_from_last_loaded_minus_overlap() -> None:
     cfg = EiaConfig(respondents=("PJM", "ERCO"), states=("VA", "TX"))
     source = EiaSource(EiaClient(SECRET), cfg)
     last = LastLoaded(
-        hourly={("PJM", ""): datetime(2025, 3, 20, 7, tzinfo=UTC), ("PJM", "DOM"): datetime(2025, 3, 1, tzinfo=UTC)},
-        monthly={"VA": date(2025, 1, 1), "TX": date(2025, 2, 1)},
+        {
+            HOURLY_TABLE: {
+                ("PJM", ""): datetime(2025, 3, 20, 7, tzinfo=UTC),
+                ("PJM", "DOM"): datetime(2025, 3, 1, tzinfo=UTC),
+            },
+            MONTHLY_TABLE: {("VA",): date(2025, 1, 1), ("TX",): date(2025, 2, 1)},
+        }
     )
     plan = {q.subject: q for q in source.plan(last)}
     assert plan[f"{ROUTE_REGION} PJM"].start == "2025-03-06T07"  # 14 days of overlap
@@ -420,8 +505,10 @@ def test_plan_starts_from_last_loaded_minus_overlap() -> None:
     backfill = {q.subject: q for q in source.plan(last, start=date(2023, 5, 2), end=date(2023, 6, 30))}
     assert backfill[f"{ROUTE_REGION} PJM"].start == "2023-05-02T00"
     assert backfill[f"{ROUTE_REGION} PJM"].end == "2023-06-30T23"
-    assert (backfill["electricity/retail-sales"].start, backfill["electricity/retail-sales"].end) == ("2023-05",
-                                                                                                       "2023-06")
+    assert (backfill["electricity/retail-sales"].start, backfill["electricity/retail-sales"].end) == (
+        "2023-05",
+        "2023-06",
+    )
 
 
 # -------------------------------------------------------------------------------------------- the key
@@ -536,7 +623,7 @@ def test_repeated_pages_and_reruns_land_each_hour_once(tmp_path: Path, client: E
     assert dupes == 0
     assert con.sql("SELECT count(*) FROM core.electricity_demand_hourly").fetchall()[0][0] == 12_345
     last = read_last_loaded(con)
-    assert last.hourly == {("PJM", ""): datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=4114)}
+    assert last.periods[HOURLY_TABLE] == {("PJM", ""): datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=4114)}
 
 
 def test_key_never_reaches_the_warehouse(tmp_path: Path, mock: responses.RequestsMock) -> None:
@@ -551,7 +638,9 @@ def test_key_never_reaches_the_warehouse(tmp_path: Path, mock: responses.Request
     mock.add_callback(responses.GET, re.compile(r"https://api\.eia\.gov/.*"), callback=serve)
     con = _warehouse(tmp_path / "w.duckdb")
     result = extract_electricity(
-        LastLoaded(), start=date(2024, 1, 1), api_key=SECRET,
+        LastLoaded(),
+        start=date(2024, 1, 1),
+        api_key=SECRET,
         config=EiaConfig(respondents=("MISO", "TVA"), types=("D",), sub_bas=(), states=()),
         client_factory=lambda key: EiaClient(key, sleep=lambda _s: None),
     )
@@ -575,8 +664,12 @@ def test_no_key_skips_with_a_warning_unless_required() -> None:
 
 
 def test_invalid_key_is_a_warning_unless_required(mock: responses.RequestsMock) -> None:
-    mock.add(responses.GET, re.compile(r"https://api\.eia\.gov/.*"), status=403,
-             json={"error": {"code": "API_KEY_INVALID", "message": "An invalid api_key was supplied."}})
+    mock.add(
+        responses.GET,
+        re.compile(r"https://api\.eia\.gov/.*"),
+        status=403,
+        json={"error": {"code": "API_KEY_INVALID", "message": "An invalid api_key was supplied."}},
+    )
     cfg = EiaConfig(respondents=("PJM",), types=("D",), sub_bas=(), states=())
     result = extract_electricity(LastLoaded(), api_key=SECRET, config=cfg)
     assert [w.code for w in result.warnings] == ["api_key_invalid"] and result.frames == {}

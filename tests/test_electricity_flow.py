@@ -24,7 +24,7 @@ import requests
 import responses
 from eia_replay import eia_body
 
-import flows.electricity
+import flows.sources.eia.source
 from flows.daily import daily
 from flows.sources.eia import ROUTE_REGION, EiaApiKeyError, EiaClient
 
@@ -58,9 +58,17 @@ class FakeEia:
         }
         months = [date(2021 + m // 12, m % 12 + 1, 1) for m in range(12 * 5)]
         self.retail = [
-            {"period": m.strftime("%Y-%m"), "stateid": "VA", "sectorid": sector, "sales": str(4000 + i),
-             "price": "10.5", "revenue": "420.0", "customers": "4000000"}
-            for i, m in enumerate(months) for sector in ("ALL", "COM")
+            {
+                "period": m.strftime("%Y-%m"),
+                "stateid": "VA",
+                "sectorid": sector,
+                "sales": str(4000 + i),
+                "price": "10.5",
+                "revenue": "420.0",
+                "customers": "4000000",
+            }
+            for i, m in enumerate(months)
+            for sector in ("ALL", "COM")
         ]
         self.urls: list[str] = []
 
@@ -78,16 +86,19 @@ class FakeEia:
         else:
             rows = self.series.get(("region", params["facets[respondent][]"]), [])
         offset, length = int(params["offset"]), int(params["length"])
-        return 200, {}, eia_body(rows[offset: offset + length], len(rows))
+        return 200, {}, eia_body(rows[offset : offset + length], len(rows))
 
 
 @pytest.fixture
 def no_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(flows.electricity, "EiaClient", functools.partial(EiaClient, sleep=lambda _s: None))
+    monkeypatch.setattr(flows.sources.eia.source, "EiaClient", functools.partial(EiaClient, sleep=lambda _s: None))
 
 
 def test_daily_flow_with_electricity(
-    tmp_path: Path, real_prices_dir: Path, monkeypatch: pytest.MonkeyPatch, no_wait: None,
+    tmp_path: Path,
+    real_prices_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_wait: None,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     for name in ("jevons.eia", "urllib3", "prefect"):
@@ -114,7 +125,10 @@ def test_daily_flow_with_electricity(
             "GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
         assert [(r, s, tz) for r, s, tz, _ in daily_rows] == [
-            ("ERCO", "", "America/Chicago"), ("PJM", "DOM", "America/New_York"), ("US48", "", "America/New_York")]
+            ("ERCO", "", "America/Chicago"),
+            ("PJM", "DOM", "America/New_York"),
+            ("US48", "", "America/New_York"),
+        ]
         ok = con.sql(
             "SELECT region, window_length, growth_change_pp FROM marts.electricity_impact "
             "WHERE event_id = 'deepseek_r1' AND status = 'ok' ORDER BY region, window_length"
@@ -141,7 +155,7 @@ def test_require_electricity_without_a_key_fails_before_publishing(
     tmp_path: Path, real_prices_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("EIA_API_KEY", raising=False)
-    monkeypatch.setattr(flows.electricity, "resolve_api_key", lambda: None)  # no Prefect Secret either
+    monkeypatch.setattr(flows.sources.eia.source, "resolve_api_key", lambda: None)  # no Prefect Secret either
     wh = tmp_path / "jevons.duckdb"
     with pytest.raises(EiaApiKeyError, match="--require-electricity: no EIA API key"):
         daily(prices_from=str(real_prices_dir), warehouse=str(wh), require_electricity=True)

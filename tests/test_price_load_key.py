@@ -20,9 +20,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from flows.live_prices import read_last_loaded
 from flows.quality import DataQualityError, record_and_enforce, run_checks
 from flows.sources.base import PRICE_COLUMNS
+from flows.sources.yahoo.plan import read_last_loaded
 from warehouse import migrations
 from warehouse.connection import connect_read_only, staged_writer
 from warehouse.load import LoadError, LoadResult, _duplicated, sync, upsert

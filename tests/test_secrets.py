@@ -13,7 +13,7 @@ import pytest
 import responses
 from test_electricity_flow import FakeEia
 
-import flows.electricity
+import flows.sources.eia.source
 from flows.daily import daily
 from flows.sources.eia import EiaClient
 from warehouse.registry import all_tables
@@ -34,7 +34,7 @@ def test_sentinel_key_appears_nowhere(
     for name in ("jevons", "jevons.eia", "urllib3", "prefect", "requests"):
         caplog.set_level(logging.DEBUG, logger=name)
     monkeypatch.setenv("EIA_API_KEY", SENTINEL)
-    monkeypatch.setattr(flows.electricity, "EiaClient", functools.partial(EiaClient, sleep=lambda _s: None))
+    monkeypatch.setattr(flows.sources.eia.source, "EiaClient", functools.partial(EiaClient, sleep=lambda _s: None))
     fake = FakeEia()
     wh = tmp_path / "jevons.duckdb"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,21 +23,15 @@ import pytest
 import requests
 import responses
 
-from flows.live_prices import extract_live_prices, load_live_prices, read_last_loaded
-from flows.sources.base import PRICE_COLUMNS
-from flows.sources.yfinance_prices import (
-    EXCHANGES,
-    YFinanceConfig,
-    YFinancePriceSource,
-    classify_error,
-    drop_unfinished_bars,
-    exchange_key,
-    final_through,
-    group_starts,
-    parse_download_errors,
-    validate_prices,
-    wide_to_long,
-)
+from flows.backfill import backfill
+from flows.sources import registry
+from flows.sources.base import PRICE_COLUMNS, SourceResult
+from flows.sources.validate import validate_prices
+from flows.sources.yahoo.client import classify_error, parse_download_errors
+from flows.sources.yahoo.parse import wide_to_long
+from flows.sources.yahoo.plan import group_starts, read_last_loaded
+from flows.sources.yahoo.sessions import EXCHANGES, drop_unfinished_bars, exchange_key, final_through
+from flows.sources.yahoo.source import YFinanceConfig, YFinancePriceSource, extract_live_prices, restated_tickers
 from tests import test_end_to_end as foundation_e2e
 from tests.yahoo_replay import (
     Listing,
@@ -50,6 +45,7 @@ from tests.yahoo_replay import (
     with_dividend,
 )
 from warehouse.errors import JevonsSourceError
+from warehouse.load import LoadResult, load_frames
 from warehouse.migrations import apply_migrations
 from warehouse.tables.prices_live import CORPORATE_ACTIONS
 
@@ -335,15 +331,23 @@ def serve(replay: YahooReplay, real_prices_dir: Path, ticker: str, end: date, **
     return bars
 
 
+def load_live_prices(con: duckdb.DuckDBPyConnection, run_id: str, result: SourceResult) -> list[LoadResult]:
+    """What the daily flow's load-core does with a source result: every frame by table, replacements synced."""
+    return load_frames(con, result.frames, run_id=run_id, source=result.source, replacements=result.replacements)
+
+
 def run_once(
     con: duckdb.DuckDBPyConnection, now: datetime, tickers: list[str], run_id: str
 ) -> tuple[dict[str, tuple[int, int, int]], object]:
     src = make_source(now, history_start=HISTORY)
     result = extract_live_prices(src, con, tickers)
     loads = load_live_prices(con, run_id, result)
-    return {
-        f"{lr.table}{'/sync' if i > 1 else ''}": (lr.inserted, lr.updated, lr.deleted) for i, lr in enumerate(loads)
-    }, result
+    seen: set[str] = set()
+    out = {}
+    for lr in loads:  # load_frames: every table's upsert first, then each replacement's sync
+        out[f"{lr.table}{'/sync' if lr.table in seen else ''}"] = (lr.inserted, lr.updated, lr.deleted)
+        seen.add(lr.table)
+    return out, result
 
 
 def test_first_load_then_incremental_day_with_overlap(
@@ -396,7 +400,7 @@ def test_restatement_after_a_dividend_replaces_the_history(
     replay.chart_requests.clear()
     loads, result = run_once(con, et(day2, 20), ["CEG", "SO"], "r2")
 
-    assert result.restated.keys() == {"SO"}  # type: ignore[attr-defined]
+    assert restated_tickers(result) == ["SO"]  # type: ignore[arg-type]
     periods = [int(r["period1"]) for r in replay.history_requests("SO")]
     history_epoch = int(datetime.combine(HISTORY, time(0), ZoneInfo("America/New_York")).timestamp())
     assert len(periods) == 2 and periods[1] == history_epoch  # incremental, then the full refetch
@@ -513,7 +517,7 @@ def test_validate_prices_rejects_and_counts_per_row() -> None:
             "volume": [1.0, float("nan"), 1.0, 1.0, 1.0, 1.0, -5.0],
         }
     )
-    clean, rejected = validate_prices(raw)
+    clean, rejected = validate_prices(raw, "yfinance")
     assert clean.select("ticker", "date", "open", "volume").rows() == [
         ("A", d, 1.0, 1),
         ("A", d + timedelta(1), None, None),
@@ -611,14 +615,14 @@ def _factory(now: datetime, history_start: date = HISTORY, **config: object) -> 
 def test_backfill_chunks_with_progress(
     replay: YahooReplay, real_prices_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import flows.live_prices as live
+    import flows.sources.yahoo.source as live
 
     for t in ("CEG", "VST", "SO", "NRG", "TLN"):
         serve(replay, real_prices_dir, t, date(2026, 8, 3))
     monkeypatch.setattr(live, "make_source", _factory(AFTER_CLOSE))
     seen: list[tuple[int, int]] = []
     wh = tmp_path / "w.duckdb"
-    summary = live.backfill(
+    summary = backfill(
         date(2026, 3, 2),
         date(2026, 6, 30),
         ["CEG", "VST", "SO", "NRG", "TLN"],
@@ -639,7 +643,7 @@ def test_backfill_chunks_with_progress(
 def test_backfill_failure_midway_keeps_finished_chunks(
     replay: YahooReplay, real_prices_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import flows.live_prices as live
+    import flows.sources.yahoo.source as live
 
     for t in ("CEG", "VST", "SO", "NRG"):
         serve(replay, real_prices_dir, t, date(2026, 8, 3))
@@ -647,7 +651,7 @@ def test_backfill_failure_midway_keeps_finished_chunks(
     monkeypatch.setattr(live, "make_source", _factory(AFTER_CLOSE))
     wh = tmp_path / "w.duckdb"
     with pytest.raises(JevonsSourceError, match=r"backfill stopped at chunk 2 of 2: Yahoo Finance unreachable") as err:
-        live.backfill(date(2026, 3, 2), None, ["CEG", "VST", "SO", "NRG"], str(wh), chunk_size=2)
+        backfill(date(2026, 3, 2), None, ["CEG", "VST", "SO", "NRG"], str(wh), chunk_size=2)
     assert "re-run with --tickers SO,NRG" in str(err.value)
     ro = duckdb.connect(str(wh), read_only=True)
     tickers = ro.sql("SELECT DISTINCT ticker FROM core.prices_daily ORDER BY 1").fetchall()
@@ -664,7 +668,7 @@ def test_cli_backfill_shows_progress_and_totals(
 ) -> None:
     from typer.testing import CliRunner
 
-    import flows.live_prices as live
+    import flows.sources.yahoo.source as live
     from flows.cli import app
 
     for t in ("CEG", "VST", "SO"):
@@ -686,11 +690,11 @@ def test_daily_run_with_yahoo_unreachable_fails_loudly(
     replay: YahooReplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import flows.daily as daily_flow
-    import flows.live_prices as live
+    import flows.sources.yahoo.source as live
 
     replay.dns_down = True
     monkeypatch.setattr(live, "make_source", _factory(AFTER_CLOSE, max_attempts=2))
-    monkeypatch.setattr(daily_flow, "extract_prices", daily_flow.extract_prices.with_options(retries=0))
+    monkeypatch.setattr(registry, "SOURCES", [replace(s, retries=()) for s in registry.SOURCES])  # fail at once
     wh = tmp_path / "w.duckdb"
     with pytest.raises(JevonsSourceError, match=r"^Yahoo Finance unreachable: .*Failed to resolve"):
         daily_flow.daily(warehouse=str(wh))
@@ -708,7 +712,7 @@ def real_run(tmp_path_factory: pytest.TempPathFactory, real_prices_dir: Path) ->
 
     Every real close file is served as Yahoo chart data; the universe's other tickers get Yahoo's 404.
     """
-    import flows.live_prices as live
+    import flows.sources.yahoo.source as live
     from flows.daily import daily
 
     wh = tmp_path_factory.mktemp("e2e_live") / "jevons.duckdb"

@@ -328,6 +328,72 @@ def sync(
     return load(con, table, frame, run_id=run_id, source=source, delete_missing=True, scope=scope, message=message)
 
 
+@dataclass(frozen=True)
+class Replacement:
+    """A slice of a table a source fetched in full: `scope` maps columns to the values it covers.
+
+    `load_frames` makes the stored rows within the scope equal the frame's rows within it (a `sync`, deleting
+    what the refetch no longer has), logged with `message` (why the slice was replaced).
+    """
+
+    table: str
+    scope: Mapping[str, Sequence[Any]]
+    message: str
+
+
+def _combine(table: str, parts: Sequence[LoadResult]) -> LoadResult:
+    return LoadResult(
+        table=table,
+        rows_in=sum(p.rows_in for p in parts),
+        inserted=sum(p.inserted for p in parts),
+        updated=sum(p.updated for p in parts),
+        deleted=sum(p.deleted for p in parts),
+    )
+
+
+def load_frames(
+    con: duckdb.DuckDBPyConnection,
+    frames: Mapping[str, pl.DataFrame],
+    *,
+    run_id: str,
+    source: str,
+    replacements: Sequence[Replacement] = (),
+    chunk_rows: Mapping[str, int] | None = None,
+) -> list[LoadResult]:
+    """Load every frame into the registered table its key names: the one loader for every source.
+
+    First a keyed upsert of each frame's rows outside any replacement scope (skipped when there are none;
+    a frame above `chunk_rows[table]` rows goes in chunks, one transaction each, reported as one result),
+    then one logged `sync` per replacement (run even when the refetched slice is empty, so stale rows go).
+    """
+    from warehouse.registry import table as registered
+
+    chunks = chunk_rows or {}
+    loads: list[LoadResult] = []
+    replaced: list[tuple[Replacement, pl.DataFrame]] = []
+    for name, frame in frames.items():
+        target = registered(name)
+        inside = pl.lit(False)
+        for rep in (r for r in replacements if r.table == name):
+            in_scope = pl.all_horizontal([pl.col(c).is_in(list(v)) for c, v in rep.scope.items()])
+            inside = inside | in_scope
+            replaced.append((rep, frame.filter(in_scope)))
+        rest = frame.filter(~inside) if any(r.table == name for r in replacements) else frame
+        if rest.height == 0:
+            continue
+        size = chunks.get(name) or rest.height
+        parts = [
+            upsert(con, target, rest.slice(offset, size), run_id=run_id, source=source)
+            for offset in range(0, rest.height, size)
+        ]
+        loads.append(parts[0] if len(parts) == 1 else _combine(name, parts))
+    for rep, frame in replaced:
+        loads.append(
+            sync(con, registered(rep.table), frame, run_id=run_id, source=source, scope=rep.scope, message=rep.message)
+        )
+    return loads
+
+
 def _log(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -392,15 +458,7 @@ def record_run(
             "parameters_json": [json.dumps(parameters, default=str, sort_keys=True)],
             "summary_json": [json.dumps(summary, default=str, sort_keys=True) if summary else None],
         },
-        schema={
-            "run_id": pl.String,
-            "flow": pl.String,
-            "started_at": pl.Datetime("us", "UTC"),
-            "finished_at": pl.Datetime("us", "UTC"),
-            "status": pl.String,
-            "parameters_json": pl.String,
-            "summary_json": pl.String,
-        },
+        schema=RUNS.polars_schema(),
     )
     con.begin()
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.sources.base import PRICE_COLUMNS, SourceResult, SourceWarning
+from flows.sources.base import PRICE_COLUMNS, ExtractContext, SourceResult, SourceWarning
 from warehouse.errors import PriceFileError
 
 _OPTIONAL = {"open": "open", "high": "high", "low": "low", "volume": "volume"}
@@ -176,3 +176,15 @@ class CsvPriceSource:
             failed_subjects=[w.subject for w in warnings if w.code == "ticker_missing"],
             rejected_rows=rejected,
         )
+
+
+def extract(ctx: ExtractContext) -> SourceResult:
+    """The source registry's entry point (flows.sources.registry): the folder is the run's --prices-from."""
+    if ctx.option is None:
+        raise PriceFileError(Path("."), "no price folder given (--prices-from)")
+    return CsvPriceSource(ctx.option).fetch(ctx.tickers, ctx.start, ctx.end)
+
+
+def validate(directory: str) -> None:
+    """The registry's pre-flight check: parse every file, so a bad one fails before the flow starts."""
+    CsvPriceSource(directory).validate()

@@ -34,9 +34,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from flows.live_prices import extract_live_prices, load_live_prices
-from flows.sources.yfinance_prices import YF_FIELDS, YFinanceConfig, YFinancePriceSource
+from flows.sources.base import SourceResult
+from flows.sources.yahoo.parse import YF_FIELDS
+from flows.sources.yahoo.source import YFinanceConfig, YFinancePriceSource, extract_live_prices, restated_tickers
+from warehouse.load import LoadResult, load_frames
 from warehouse.migrations import apply_migrations
+
+
+def load_live_prices(con: duckdb.DuckDBPyConnection, run_id: str, result: SourceResult) -> list[LoadResult]:
+    """The daily flow's load of a price result: every frame by table, restated tickers replaced."""
+    return load_frames(con, result.frames, run_id=run_id, source=result.source, replacements=result.replacements)
 
 
 class FakeYahoo:
@@ -152,7 +159,7 @@ def run(n_tickers: int, years: int, chunk: int, workdir: Path) -> dict[str, floa
         "day_rows_fetched": result.frames["core.prices_daily"].height,
         "day_inserted": loads[0].inserted,
         "day_updated": loads[0].updated,
-        "day_restated": len(getattr(result, "restated", {})),
+        "day_restated": len(restated_tickers(result)),
         "day_total_s": day_total,
         "day_own_s": day_own,
         "stored_rows": stored,
