@@ -142,8 +142,9 @@ def run(
     start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
     check_range(start_d, end_d)
     from flows.prefect_api import early_prefect_api
+    from flows.signals import stop_on_signals
 
-    with early_prefect_api() as api:  # Prefect's temporary server starts now, while the code below imports
+    with early_prefect_api() as api, stop_on_signals(api, warehouse, {"prices_from": str(prices_from)}):
         # Validate the seeds before the flow starts: a bad row fails in a second, naming file, line and field.
         from warehouse import seeds
 
