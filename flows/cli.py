@@ -378,6 +378,11 @@ def status(
     console.print("[green]healthy[/green]")
 
 
+from flows.cli_export import export  # noqa: E402 (the command module needs nothing above)
+
+app.command()(export)
+
+
 def run_cli(argv: list[str] | None = None) -> int:
     """Run the CLI on argv and return the exit code: friendly errors, 2 for user mistakes, no tracebacks."""
     _prefect_defaults()
