@@ -4,9 +4,15 @@ The run lock in warehouse/connection.py is a file lock (fcntl): it serialises ru
 shared network path only where the file system honours it. Two runs started at once by workers on two
 machines must queue instead of failing, so the stage that writes the warehouse also holds one slot of the
 global concurrency limit `jevons-warehouse` (limit 1) on the Prefect server every worker talks to. jevons
-creates the limit when it is missing; an operator may raise it only for warehouses on separate paths
-(a limit is per name: set `$JEVONS_WRITER_LIMIT` to a per-warehouse name) or set it to `off` to skip it.
-The file lock stays as the last line of defence on one machine.
+creates the limit when it is missing; warehouses on separate paths need a limit each (set
+`$JEVONS_WRITER_LIMIT` to a per-warehouse name); `off` skips it. The file lock stays as the last line of
+defence on one machine.
+
+Only a shared server serialises anything, so a run on a temporary API (the early server of
+flows/prefect_api.py, or Prefect's own ephemeral one) takes no slot. It must not: a temporary server keeps
+leases in memory while the slot count lives in its database (~/.jevons/prefect), so a run killed holding the
+slot would leave it occupied for every later local run, with no lease left to expire. A team server should
+keep leases on disk for the same reason (`PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE`, docs/operations-team.md).
 """
 
 from __future__ import annotations
@@ -18,14 +24,20 @@ from contextlib import contextmanager, suppress
 
 LIMIT_ENV = "JEVONS_WRITER_LIMIT"
 DEFAULT_LIMIT = "jevons-warehouse"
-LEASE_S = 600.0  # renewed by Prefect while held; only a crashed holder's slot waits this long to free
+LEASE_S = 60.0  # renewed by Prefect every 45 s while held; a SIGKILLed holder's slot frees after this long
 WAIT_NOTE_S = 0.5  # a wait longer than this is logged, so an operator sees which run queued
 
 
 def limit_name() -> str | None:
-    """The limit's name, or None when `$JEVONS_WRITER_LIMIT` is `off`."""
+    """The limit's name, or None when `$JEVONS_WRITER_LIMIT` is `off` or the API is a temporary one."""
+    from prefect.settings import get_current_settings
+
+    from flows.prefect_api import is_temporary_api
+
     name = os.environ.get(LIMIT_ENV, "").strip() or DEFAULT_LIMIT
-    return None if name.lower() in ("off", "0", "false", "none") else name
+    if name.lower() in ("off", "0", "false", "none") or is_temporary_api(get_current_settings().api.url):
+        return None
+    return name
 
 
 def ensure_limit(name: str, slots: int = 1) -> bool:
@@ -64,7 +76,14 @@ def warehouse_writer_slot(timeout_s: float | None = None) -> Iterator[float]:
         logger = get_run_logger()  # type: ignore[assignment]  # inside a flow: the log reaches the run's UI page
     ensure_limit(name)
     t0 = time.monotonic()
-    with concurrency(name, occupy=1, timeout_seconds=timeout_s, lease_duration=LEASE_S, strict=True):
+    with concurrency(
+        name,
+        occupy=1,
+        timeout_seconds=timeout_s,
+        lease_duration=LEASE_S,
+        strict=True,  # a limit that cannot be acquired is an error, never a silent unserialised write
+        raise_on_lease_renewal_failure=False,  # a missed renewal must not kill a run mid-publication
+    ):
         waited_s = time.monotonic() - t0
         if waited_s > WAIT_NOTE_S:
             logger.info("waited %.1f s for the %r writer slot (another run was writing)", waited_s, name)

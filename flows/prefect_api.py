@@ -43,6 +43,12 @@ PORT_IN_USE_EXIT = 3  # uvicorn's exit code when the port was taken between choo
 DEFAULT_STARTUP_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 5.0  # uvicorn's clean shutdown takes well under a second; past this the server is killed
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_TEMPORARY_URLS: set[str] = set()  # API URLs of early servers in use by this process
+
+
+def is_temporary_api(url: str | None) -> bool:
+    """Whether `url` is no shared server: unset (Prefect's own ephemeral mode) or an early server of this process."""
+    return not url or url in _TEMPORARY_URLS
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -157,9 +163,11 @@ class EarlyPrefectAPI:
             return
         # No UI URL: this server serves no UI and stops with the command, so Prefect's "View at <link>" would be dead
         with temporary_settings({PREFECT_API_URL: self.api_url, PREFECT_UI_URL: ""}):
+            _TEMPORARY_URLS.add(self.api_url)
             try:
                 yield
             finally:
+                _TEMPORARY_URLS.discard(self.api_url)
                 _drain_prefect_workers()
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
