@@ -25,7 +25,6 @@ from contextlib import contextmanager, suppress
 LIMIT_ENV = "JEVONS_WRITER_LIMIT"
 DEFAULT_LIMIT = "jevons-warehouse"
 LEASE_S = 60.0  # renewed by Prefect every 45 s while held; a SIGKILLed holder's slot frees after this long
-WAIT_NOTE_S = 0.5  # a wait longer than this is logged, so an operator sees which run queued
 
 
 def limit_name() -> str | None:
@@ -85,6 +84,8 @@ def warehouse_writer_slot(timeout_s: float | None = None) -> Iterator[float]:
         raise_on_lease_renewal_failure=False,  # a missed renewal must not kill a run mid-publication
     ):
         waited_s = time.monotonic() - t0
-        if waited_s > WAIT_NOTE_S:
-            logger.info("waited %.1f s for the %r writer slot (another run was writing)", waited_s, name)
-        yield waited_s
+        logger.info("holding the %r writer slot after waiting %.1f s", name, waited_s)
+        try:
+            yield waited_s
+        finally:
+            logger.info("releasing the %r writer slot", name)

@@ -11,6 +11,7 @@ finalizer (the server and the cluster by the session fixtures in conftest.py).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -118,7 +119,7 @@ def _trigger_two_and_wait(url: str, parameters: dict[str, object]) -> list[objec
                 time.sleep(2)
             messages = [
                 [
-                    log.message
+                    (log.timestamp.timestamp(), log.message)
                     for log in client.read_logs(
                         log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[r.id]))  # type: ignore[attr-defined]
                     )
@@ -126,6 +127,15 @@ def _trigger_two_and_wait(url: str, parameters: dict[str, object]) -> list[objec
                 for r in runs
             ]
     return [(s.name if s else None, m) for s, m in zip(states, messages, strict=True)]
+
+
+def _slot_times(messages: list[tuple[float, str]]) -> tuple[float, float, float]:
+    """(held at, seconds waited, released at) from one run's writer-slot log lines."""
+    held = [(t, m) for t, m in messages if "writer slot after waiting" in m]
+    released = [t for t, m in messages if m.startswith("releasing the 'jevons-warehouse' writer slot")]
+    assert len(held) == 1 and len(released) == 1, messages
+    waited_s = float(re.search(r"after waiting ([0-9.]+) s", held[0][1]).group(1))  # type: ignore[union-attr]
+    return held[0][0], waited_s, released[0]
 
 
 def test_two_runs_at_once_on_two_workers_queue_on_the_limit(
@@ -152,8 +162,13 @@ def test_two_runs_at_once_on_two_workers_queue_on_the_limit(
     elapsed = time.monotonic() - t0
     names = [name for name, _ in outcomes]
     assert names == ["Completed", "Completed"], outcomes
-    waited = [any("writer slot" in m for m in messages) for _, messages in outcomes]  # type: ignore[attr-defined]
-    assert sorted(waited) == [False, True], outcomes
+    # Each run logs when it holds the slot (and how long it waited) and when it releases it: the holds must not
+    # overlap, and the second holder must have asked before the first released (it waited on the limit).
+    slots = sorted(_slot_times(messages) for _, messages in outcomes)  # type: ignore[arg-type]
+    (_, _, first_released), (second_held, second_waited_s, _) = slots
+    assert second_held >= first_released, slots
+    assert second_held - second_waited_s < first_released, slots
+    waited = [round(s[1], 1) for s in slots]
 
     assert integrity_problems(shared) == []
     assert snapshot(shared) == snapshot(reference)
