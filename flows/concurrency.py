@@ -74,6 +74,7 @@ def warehouse_writer_slot(timeout_s: float | None = None) -> Iterator[float]:
 
         logger = get_run_logger()  # type: ignore[assignment]  # inside a flow: the log reaches the run's UI page
     ensure_limit(name)
+    logger.info("asking for the %r writer slot", name)
     t0 = time.monotonic()
     with concurrency(
         name,

@@ -161,6 +161,8 @@ def stop_on_signals(
         problem = record(warehouse, guard.run_id, guard.started, parameters or {}, stop)
         note = "" if problem is None else f" (not recorded in ops.runs: {problem})"
         print(f"error: jevons run {stop}; the warehouse keeps its last published state{note}", file=sys.stderr)
+        if server is not None:  # the flow run is already reported; no clean shutdown to wait for (SQLite is crash-safe)
+            server.kill()
         raise SystemExit(stop.exit_code) from None
     finally:
         run_logger.removeFilter(guard.ids)

@@ -87,20 +87,21 @@ def _failed_runs(wh: Path) -> list[str]:
 
 def test_kill_and_term_at_several_moments(setting: tuple[dict[str, str], list[str], Path]) -> None:
     env, argv, wh = setting
-    t0 = time.monotonic()
-    proc, tag = _run(env, argv)
-    _, err = proc.communicate(timeout=300)
-    duration = time.monotonic() - t0
-    assert proc.returncode == 0, err
-    assert _wait_gone(tag, 10) == []
+    for _ in range(2):  # the first run creates the warehouse and Prefect's database; the second is the timing
+        t0 = time.monotonic()
+        proc, tag = _run(env, argv)
+        _, err = proc.communicate(timeout=300)
+        duration = time.monotonic() - t0
+        assert proc.returncode == 0, err
+        assert _wait_gone(tag, 10) == []
     published = snapshot(wh)
     outcomes: list[str] = []
     for sig, fraction in [
-        (signal.SIGKILL, 0.15),
-        (signal.SIGKILL, 0.6),
-        (signal.SIGTERM, 0.15),
-        (signal.SIGTERM, 0.6),
-        (signal.SIGTERM, 0.9),
+        (signal.SIGKILL, 0.1),
+        (signal.SIGKILL, 0.5),
+        (signal.SIGTERM, 0.1),
+        (signal.SIGTERM, 0.5),
+        (signal.SIGTERM, 0.8),
     ]:
         failed_before = len(_failed_runs(wh))
         proc, tag = _run(env, argv)

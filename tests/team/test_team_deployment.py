@@ -18,10 +18,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
+from flows.concurrency import warehouse_writer_slot
 from tests.team.conftest import stop_process
 from tests.test_crash_safety import integrity_problems, snapshot
 
@@ -100,32 +102,40 @@ def workers(team_server: tuple[str, Path], tmp_path: Path) -> Iterator[dict[str,
             log.close()
 
 
+def _messages(client: Any, flow_run_id: Any) -> list[tuple[float, str]]:
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+    return [(log.timestamp.timestamp(), log.message) for log in logs]
+
+
 def _trigger_two_and_wait(url: str, parameters: dict[str, object]) -> list[object]:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings({PREFECT_API_URL: url}):
-        runs = [run_deployment("daily/daily", parameters=parameters, timeout=0) for _ in range(2)]
-        deadline = time.monotonic() + RUN_TIMEOUT_S
-        with get_client(sync_client=True) as client:
-            while True:
-                states = [client.read_flow_run(r.id).state for r in runs]  # type: ignore[attr-defined]
-                if all(s is not None and s.is_final() for s in states):
-                    break
+    with temporary_settings({PREFECT_API_URL: url}), get_client(sync_client=True) as client:
+        # The test holds the writer slot until both runs ask for it, so they contend whatever the workers' start-up
+        # latency: then one gets it and the other must wait for that one's release.
+        hold = warehouse_writer_slot()
+        hold.__enter__()
+        try:
+            runs = [run_deployment("daily/daily", parameters=parameters, timeout=0) for _ in range(2)]
+            deadline = time.monotonic() + RUN_TIMEOUT_S
+            while not all(any("asking for the" in m for _, m in _messages(client, r.id)) for r in runs):
                 if time.monotonic() > deadline:
-                    pytest.fail(f"runs not finished within {RUN_TIMEOUT_S:.0f} s: {[s and s.name for s in states]}")
-                time.sleep(2)
-            messages = [
-                [
-                    (log.timestamp.timestamp(), log.message)
-                    for log in client.read_logs(
-                        log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[r.id]))  # type: ignore[attr-defined]
-                    )
-                ]
-                for r in runs
-            ]
+                    pytest.fail("the runs never asked for the writer slot")
+                time.sleep(1)
+        finally:
+            hold.__exit__(None, None, None)
+        while True:
+            states = [client.read_flow_run(r.id).state for r in runs]  # type: ignore[attr-defined]
+            if all(s is not None and s.is_final() for s in states):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"runs not finished within {RUN_TIMEOUT_S:.0f} s: {[s and s.name for s in states]}")
+            time.sleep(2)
+        messages = [_messages(client, r.id) for r in runs]  # type: ignore[attr-defined]
     return [(s.name if s else None, m) for s, m in zip(states, messages, strict=True)]
 
 
