@@ -41,7 +41,7 @@ def _publish(path: Path) -> None:
 def _expected(path: Path) -> tuple[int, str, str]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        n, t_comment, c_comment = con.execute(QUERY).fetchone()  # type: ignore[misc]
+        [(n, t_comment, c_comment)] = con.execute(QUERY).fetchall()
         return int(n), str(t_comment), str(c_comment)
     finally:
         con.close()

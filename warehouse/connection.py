@@ -56,11 +56,12 @@ def storage_version() -> str:
 
 def file_storage_version(con: duckdb.DuckDBPyConnection, database: str | None = None) -> str:
     """The storage version of an open database file, as DuckDB reports it ('v1.0.0+' reads as 'v1.0.0')."""
-    name = database or str(con.execute("SELECT current_database()").fetchone()[0])  # type: ignore[index]
-    row = con.execute(
+    # fetchall, not fetchone: DuckDB 2 refuses further `con.sql` while a result is left unfinished
+    name = database or str(con.execute("SELECT current_database()").fetchall()[0][0])
+    rows = con.execute(
         "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = ?", [name]
-    ).fetchone()
-    return str(row[0] if row else "").rstrip("+")
+    ).fetchall()
+    return str(rows[0][0] if rows else "").rstrip("+")
 
 
 def _same_version(found: str, wanted: str) -> bool:

@@ -100,11 +100,12 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[dic
 def _source_run(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """The last completed run in ops.runs: the data an export holds is that run's publication."""
     with contextlib.suppress(duckdb.Error):
-        row = con.execute(
+        rows = con.execute(
             "SELECT run_id, flow, status, started_at, finished_at FROM ops.runs "
             "WHERE status LIKE 'completed%' ORDER BY finished_at DESC NULLS LAST LIMIT 1"
-        ).fetchone()
-        if row is not None:
+        ).fetchall()
+        if rows:
+            row = rows[0]
             keys = ("run_id", "flow", "status", "started_at", "finished_at")
             return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in zip(keys, row, strict=True)}
     return None
@@ -112,7 +113,7 @@ def _source_run(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
 
 def _export_table(con: duckdb.DuckDBPyConnection, schema: str, name: str, folder: Path) -> tuple[int, list[str]]:
     qualified = f"{_quote(schema)}.{_quote(name)}"
-    rows = int(con.execute(f"SELECT count(*) FROM {qualified}").fetchone()[0])  # type: ignore[index]
+    rows = int(con.execute(f"SELECT count(*) FROM {qualified}").fetchall()[0][0])
     partition = PARTITION_BY.get(f"{schema}.{name}", ())
     folder.mkdir(parents=True)
     if partition and rows:
