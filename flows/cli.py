@@ -192,8 +192,9 @@ def run(
     for kind in registry.kinds():
         registry.select(kind, values)  # two sources of one kind given: an input error, before anything starts
     from flows.prefect_api import early_prefect_api
+    from flows.signals import stop_on_signals
 
-    with early_prefect_api() as api:  # Prefect's temporary server starts now, while the code below imports
+    with early_prefect_api() as api, stop_on_signals(api, warehouse, {"prices_from": str(prices_from)}):
         # Validate the seeds before the flow starts: a bad row fails in a second, naming file, line and field.
         from warehouse import seeds
 
@@ -427,6 +428,11 @@ def status(
     if st.exit_code:
         raise typer.Exit(st.exit_code)
     console.print("[green]healthy[/green]")
+
+
+from flows.cli_export import export  # noqa: E402 (the command module needs nothing above)
+
+app.command()(export)
 
 
 def run_cli(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import electricity
+from flows.concurrency import warehouse_writer_slot
 from flows.quality import record_and_enforce, run_checks
 from flows.run_artifacts import publish_artifacts
 from flows.sources import registry
@@ -316,7 +317,7 @@ def daily(
         for _, extract_result in extracted:
             summary.warnings.extend(extract_result.warnings)
             summary.rejected_rows += extract_result.rejected_rows
-        with staged_writer(path) as con:
+        with warehouse_writer_slot(), staged_writer(path) as con:  # one writer per warehouse across workers
             summary.loads.extend(load_core(con, run_id, events, universe, extracted))
             study = compute_event_study(con, EventStudyConfig(models=MODELS))
             result, groups = study.result, study.group_impact

@@ -11,13 +11,23 @@ A configured API wins: with `PREFECT_API_URL` in the environment nothing is star
 profile or prefect.toml turns out to set one (known only once Prefect's settings are loaded), the early
 server is stopped unused. If the early server cannot start, the flow falls back to Prefect's own ephemeral
 start-up with a printed note: slower, never a failed run.
+
+The server dies with its run whatever ends the run. On Linux the child asks the kernel for a parent-death
+signal (`prctl(PR_SET_PDEATHSIG, SIGTERM)`, set between fork and exec) and then checks that its parent is
+still the process that launched it, closing the race where the parent died before the request. A SIGKILL
+or the OOM killer thus still stops the server (SIGTERM: uvicorn closes Prefect's SQLite database cleanly).
+The server runs in its own session, so a signal sent to the run's process group (Ctrl-C in a terminal,
+`kill -- -PGID`) reaches the run only: the run reports its end to a server that is still up, then stops it
+(flows/signals.py bounds how long that may take).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +41,27 @@ from pathlib import Path
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 PORT_IN_USE_EXIT = 3  # uvicorn's exit code when the port was taken between choosing and binding it
 DEFAULT_STARTUP_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 5.0  # uvicorn's clean shutdown takes well under a second; past this the server is killed
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_TEMPORARY_URLS: set[str] = set()  # API URLs of early servers in use by this process
+
+
+def is_temporary_api(url: str | None) -> bool:
+    """Whether `url` is no shared server: unset (Prefect's own ephemeral mode) or an early server of this process."""
+    return not url or url in _TEMPORARY_URLS
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """In a forked child before exec: have the kernel SIGTERM this process when its parent dies (Linux).
+
+    Elsewhere (no prctl) nothing is set and the parent's own `stop` is the only stop."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        return
+    if os.getppid() != parent_pid:  # the parent died before the request: nobody would ever signal us
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _free_port() -> int:
@@ -76,6 +107,7 @@ class EarlyPrefectAPI:
         if spec is None or spec.origin is None:
             raise ModuleNotFoundError("prefect is not installed")
         self.port = _free_port()
+        parent_pid = os.getpid()
         self.process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).parent.parent)),
@@ -84,6 +116,8 @@ class EarlyPrefectAPI:
             ],
             env={**os.environ, **SERVER_ENV},
             stdin=subprocess.DEVNULL,
+            start_new_session=True,  # group signals reach the run only; it stops the server in order
+            preexec_fn=lambda: die_with_parent(parent_pid),  # runs in the child between fork and exec
         )
 
     def _healthy(self, timeout_s: float) -> bool:
@@ -129,22 +163,31 @@ class EarlyPrefectAPI:
             return
         # No UI URL: this server serves no UI and stops with the command, so Prefect's "View at <link>" would be dead
         with temporary_settings({PREFECT_API_URL: self.api_url, PREFECT_UI_URL: ""}):
+            _TEMPORARY_URLS.add(self.api_url)
             try:
                 yield
             finally:
+                _TEMPORARY_URLS.discard(self.api_url)
                 _drain_prefect_workers()
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
         """Terminate the server process (SIGTERM: uvicorn shuts down cleanly), killing it if it hangs."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the server now (a run out of time to stop cleanly); safe from any thread."""
+        process = self.process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
 
 
 @contextlib.contextmanager

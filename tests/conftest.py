@@ -105,3 +105,10 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Prefect's temporary servers stop here, not at atexit after pytest closed the streams (see the module)."""
+    from tests.prefect_cleanup import stop_temporary_prefect_servers
+
+    stop_temporary_prefect_servers()

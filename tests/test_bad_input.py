@@ -241,6 +241,55 @@ CASES: list[Case] = [
     ),
     Case(
         "price files",
+        "ambiguous DD/MM or MM/DD dates",
+        _run_prices({"CEG.csv": "Date,Close\n02/01/2025,344.5\n03/01/2025,272.68\n"}),
+        "<tmp>/prices/CEG.csv, line 2, column 'Date': ambiguous date '02/01/2025': 2025-02-01 (MM/DD/YYYY) or "
+        "2025-01-02 (DD/MM/YYYY), and no date in the file has a day above 12; write dates as YYYY-MM-DD",
+    ),
+    Case(
+        "price files",
+        "infinite close",
+        _run_prices({"CEG.csv": "Date,Close\n2025-01-24,1\n2025-01-27,inf\n"}),
+        "<tmp>/prices/CEG.csv, line 3, column 'Close': price must be a finite number, got 'inf'",
+    ),
+    Case(
+        "price files",
+        "close overflowing a double",
+        _run_prices({"CEG.csv": "Date,Close\n2025-01-24,1\n2025-01-27,1e309\n"}),
+        "<tmp>/prices/CEG.csv, line 3, column 'Close': price must be a finite number, got '1e309'",
+    ),
+    Case(
+        "price files",
+        "NaN close",
+        _run_prices({"CEG.csv": "Date,Close\n2025-01-24,1\n2025-01-27,NaN\n"}),
+        "<tmp>/prices/CEG.csv, line 3, column 'Close': price must be a finite number, got 'NaN'",
+    ),
+    Case(
+        "price files",
+        "future-dated row",
+        _run_prices({"CEG.csv": "Date,Close\n2025-01-24,1\n2031-01-27,2\n"}),
+        "<tmp>/prices/CEG.csv, line 3, column 'Date': date 2031-01-27 is in the future (today is ",
+    ),
+    Case(
+        "price files",
+        "repeated column",
+        _run_prices({"CEG.csv": "Date,Close,Close\n2025-01-24,1,2\n"}),
+        "<tmp>/prices/CEG.csv, line 1: columns 'Close' and 'Close' both map to the close field; keep one",
+    ),
+    Case(
+        "price files",
+        "two spellings of one column",
+        _run_prices({"CEG.csv": "Date,Close,close\n2025-01-24,1,2\n"}),
+        "<tmp>/prices/CEG.csv, line 1: columns 'Close' and 'close' both map to the close field; keep one",
+    ),
+    Case(
+        "price files",
+        "Adj Close twice",
+        _run_prices({"CEG.csv": "Date,Adj Close,Adj Close\n2025-01-24,1,2\n"}),
+        "<tmp>/prices/CEG.csv, line 1: columns 'Adj Close' and 'Adj Close' both map to the adj_close field; keep one",
+    ),
+    Case(
+        "price files",
         "directory with no CSVs",
         _run_prices({"notes.txt": "hello"}),
         "<tmp>/prices: no .csv files in the price directory",

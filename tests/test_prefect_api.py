@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from prefect import flow
 
 from flows import prefect_api
 from flows.prefect_api import EarlyPrefectAPI, early_prefect_api
+from tests.test_run_signals import MARKER, tagged_pids
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -22,12 +24,6 @@ PROJECT = Path(__file__).resolve().parents[1]
 @flow(name="early-api-probe")
 def _probe() -> int:
     return 42
-
-
-def _servers() -> int:
-    """Temporary Prefect servers running on this machine (by their uvicorn factory argument)."""
-    done = subprocess.run(["pgrep", "-fc", "prefect.server.api.server:create_app"], capture_output=True, text=True)
-    return int(done.stdout.strip() or 0)
 
 
 def test_a_configured_api_wins(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,7 +100,8 @@ def test_jevons_run_alone_leaves_no_server_and_no_lost_logs(tmp_path: Path, real
     """The CLI as a user runs it with no Prefect server configured: completes, sends its logs before the
     server stops (no 'Error logging to API'), and leaves no server process behind."""
     env: dict[str, Any] = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "JEVONS_WAREHOUSE")}
-    before = _servers()
+    tag = uuid.uuid4().hex  # this run's processes, found by their environment (other suites run servers too)
+    env[MARKER] = tag
     wh = tmp_path / "jevons.duckdb"
     args = ["run", "--prices-from", str(real_prices_dir), "--warehouse", str(wh), "--end", "2025-06-30", "--no-report"]
     done = subprocess.run(
@@ -119,7 +116,7 @@ def test_jevons_run_alone_leaves_no_server_and_no_lost_logs(tmp_path: Path, real
     assert "Error logging to API" not in done.stderr and "Traceback" not in done.stderr
     assert "Finished in state Completed()" in done.stderr
     assert "View at" not in done.stderr  # no link to a UI this temporary server does not serve
-    assert _servers() == before
+    assert tagged_pids(tag) == []
     con = duckdb.connect(str(wh), read_only=True)
     assert con.sql("SELECT status FROM ops.runs").fetchall() == [("completed_with_warnings",)]
     con.close()

@@ -11,6 +11,16 @@ writes the published file in place. Instead (`staged_writer`):
 A reader connected before the rename keeps reading its old snapshot (the old inode) until it reconnects; a
 reader connecting after sees the new data; nobody ever sees a half-written state. A run that fails before
 the rename deletes the staging copy, leaving the published warehouse exactly as it was.
+
+Storage version. DuckDB 2.x writes its newest file format by default, which no DuckDB 1.x client (the
+`duckdb` CLI on PyPI, DBeaver's driver, the R and Node bindings, BI connectors) can open. The warehouse is
+therefore created in an explicit storage version, `$JEVONS_STORAGE_VERSION` or `DEFAULT_STORAGE_VERSION`:
+v1.0.0, the format every DuckDB since 1.0 reads (storage number 64). Nothing jevons uses needs a newer one:
+its tables are plain scalar columns, primary keys, views and comments, all in the v1.0 format; newer formats
+only add compression choices. A file keeps the version it was created with when it is copied and written,
+and a staging copy in another version (a warehouse created by an older jevons on DuckDB 2.x) is rewritten
+into the configured one with `COPY FROM DATABASE` (which carries comments, keys and views) before the run
+writes to it, so the published file always has the configured version.
 """
 
 from __future__ import annotations
@@ -31,6 +41,70 @@ from warehouse.migrations import apply_migrations
 
 DEFAULT_WAREHOUSE = Path("data") / "jevons.duckdb"
 ENV_VAR = "JEVONS_WAREHOUSE"
+STORAGE_VERSION_ENV = "JEVONS_STORAGE_VERSION"
+DEFAULT_STORAGE_VERSION = "v1.0.0"
+_STORAGE_VERSION = re.compile(r"^v\d+\.\d+\.\d+$")
+
+
+def storage_version() -> str:
+    """The DuckDB storage version the warehouse is written in (`$JEVONS_STORAGE_VERSION`, e.g. v1.4.0)."""
+    wanted = os.environ.get(STORAGE_VERSION_ENV, "").strip() or DEFAULT_STORAGE_VERSION
+    if not _STORAGE_VERSION.match(wanted):
+        raise WarehouseError(f"${STORAGE_VERSION_ENV}: {wanted!r} is not a DuckDB storage version (e.g. v1.0.0)")
+    return wanted
+
+
+def file_storage_version(con: duckdb.DuckDBPyConnection, database: str | None = None) -> str:
+    """The storage version of an open database file, as DuckDB reports it ('v1.0.0+' reads as 'v1.0.0')."""
+    # fetchall, not fetchone: DuckDB 2 refuses further `con.sql` while a result is left unfinished
+    name = database or str(con.execute("SELECT current_database()").fetchall()[0][0])
+    rows = con.execute(
+        "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = ?", [name]
+    ).fetchall()
+    return str(rows[0][0] if rows else "").rstrip("+")
+
+
+def _same_version(found: str, wanted: str) -> bool:
+    """v1.1.0 is written as v1.0.0 (the same format), so compare what DuckDB reports for each."""
+    probe = duckdb.connect()
+    try:
+        probe.execute(f"ATTACH ':memory:' AS probe (STORAGE_VERSION '{wanted}')")
+        return file_storage_version(probe, "probe") == found
+    except duckdb.Error as exc:
+        raise WarehouseError(f"${STORAGE_VERSION_ENV}: DuckDB cannot write storage version {wanted!r}: {exc}") from exc
+    finally:
+        probe.close()
+
+
+def _rewrite_in_version(staging: Path, wanted: str) -> None:
+    """Replace the staging copy by one in `wanted` storage version (tables, keys, views, comments)."""
+    rewritten = staging.with_name(staging.name + ".rewrite")
+    _remove(rewritten)
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{staging}' AS old (READ_ONLY)")
+        con.execute(f"ATTACH '{rewritten}' AS new (STORAGE_VERSION '{wanted}')")
+        con.execute("COPY FROM DATABASE old TO new")
+        con.execute("DETACH new")
+    finally:
+        con.close()
+    _remove(staging)
+    os.replace(rewritten, staging)
+
+
+def _open_staging(staging: Path, copied: bool) -> duckdb.DuckDBPyConnection:
+    """Connect to the staging file, in the configured storage version whether new or copied."""
+    wanted = storage_version()
+    if not copied:
+        return duckdb.connect(str(staging), config={"storage_compatibility_version": wanted})
+    probe = duckdb.connect(str(staging), read_only=True)
+    try:
+        found = file_storage_version(probe)
+    finally:
+        probe.close()
+    if not _same_version(found, wanted):
+        _rewrite_in_version(staging, wanted)
+    return duckdb.connect(str(staging))
 
 
 def resolve_path(path: str | Path | None = None) -> Path:
@@ -136,11 +210,12 @@ def staged_writer(
     with run_lock(target, wait_s=lock_wait_s):
         _remove(staging)
         try:
-            if target.exists():
+            copied = target.exists()
+            if copied:
                 _check_no_writer(target, writer_wait_attempts, writer_wait_delay_s)
                 shutil.copyfile(target, staging)
-            con = duckdb.connect(str(staging))
-        except OSError as exc:
+            con = _open_staging(staging, copied)
+        except (OSError, duckdb.Error) as exc:
             _remove(staging)
             raise WarehouseError(f"cannot prepare a staging copy of {target}: {exc}") from exc
         try:
