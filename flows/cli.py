@@ -194,7 +194,7 @@ def run(
     from flows.prefect_api import early_prefect_api
     from flows.signals import stop_on_signals
 
-    with early_prefect_api() as api, stop_on_signals(api, warehouse, {"prices_from": str(prices_from)}):
+    with early_prefect_api() as api, stop_on_signals(api, warehouse, values):
         # Validate the seeds before the flow starts: a bad row fails in a second, naming file, line and field.
         from warehouse import seeds
 
