@@ -46,6 +46,7 @@ MIGRATIONS: list[Migration] = [
         "core.prices_daily key (ticker, date) enforced by the loader instead of a DuckDB PRIMARY KEY index",
         apply=lambda con: drop_key_index(con, "core.prices_daily"),
     ),
+    Migration(7, "IEA data-centre electricity: core.datacentre_electricity (seed datacentre_electricity.csv)"),
 ]
 
 
