@@ -43,10 +43,10 @@ BALANCE_HEADER = (
     "Demand (MW) (Adjusted),Net Generation (MW) (Adjusted),Total Interchange (MW) (Adjusted),Region"
 )
 BALANCE_ROWS = [
-    'PJM,01/01/2024,1,01/01/2024 1:00:00 AM,01/01/2024 6:00:00 AM,"85,000","84,123","90,500","6,377","6,377",,,,"84,123","90,500","6,377",MIDA',
-    'PJM,01/01/2024,2,01/01/2024 2:00:00 AM,01/01/2024 7:00:00 AM,"83,000",,"89,000","5,000","5,000","82,000",,,"82,000","89,000","5,000",MIDA',
-    'ERCO,01/01/2024,1,01/01/2024 1:00:00 AM,01/01/2024 7:00:00 AM,"41,000","40,010","40,500",490,490,,,,"40,010","40,500",490,TEX',
-    'ERCO,01/01/2024,12,01/01/2024 12:00:00 PM,01/01/2024 6:00:00 PM,"45,000","44,999","45,100",101,101,,,,"44,999","45,100",101,TEX',
+    'PJM,01/01/2024,1,01/01/2024 1:00:00 AM,01/01/2024 6:00:00 AM,"85,000","84,123","90,500","6,377","6,377",,,,"84,123","90,500","6,377",MIDA',  # noqa: E501
+    'PJM,01/01/2024,2,01/01/2024 2:00:00 AM,01/01/2024 7:00:00 AM,"83,000",,"89,000","5,000","5,000","82,000",,,"82,000","89,000","5,000",MIDA',  # noqa: E501
+    'ERCO,01/01/2024,1,01/01/2024 1:00:00 AM,01/01/2024 7:00:00 AM,"41,000","40,010","40,500",490,490,,,,"40,010","40,500",490,TEX',  # noqa: E501
+    'ERCO,01/01/2024,12,01/01/2024 12:00:00 PM,01/01/2024 6:00:00 PM,"45,000","44,999","45,100",101,101,,,,"44,999","45,100",101,TEX',  # noqa: E501
 ]
 SUBREGION_HEADER = (
     "Balancing Authority,Data Date,Hour Number,Sub-Region,Local Time at End of Hour,UTC Time at End of Hour,Demand (MW)"
@@ -133,7 +133,7 @@ def test_unknown_file_names_it_and_the_layouts(tmp_path: Path) -> None:
     other = tmp_path / "x" / "readme.txt"
     other.parent.mkdir()
     other.write_text("hello")
-    with pytest.raises(ElectricityFileError, match="readme.txt"):
+    with pytest.raises(ElectricityFileError, match=r"readme\.txt"):
         detect(other)
 
 
@@ -142,17 +142,34 @@ def test_walk_is_recursive_sorted_and_skips_hidden(tmp_path: Path) -> None:
     _write(tmp_path / "a" / "renamed.csv", BALANCE_HEADER, BALANCE_ROWS[1:2])  # name lies; header decides
     (tmp_path / ".DS_Store").write_bytes(b"\x00\x01")
     found, hidden = walk(tmp_path)
-    assert [f.path.relative_to(tmp_path).as_posix() for f in found] == ["a/renamed.csv", "b/EIA930_BALANCE_2024_Jul_Dec.csv"]
+    assert [f.path.relative_to(tmp_path).as_posix() for f in found] == [
+        "a/renamed.csv",
+        "b/EIA930_BALANCE_2024_Jul_Dec.csv",
+    ]
     assert [f.layout for f in found] == [EIA930_BALANCE, EIA930_BALANCE]
     assert hidden == [tmp_path / ".DS_Store"]
 
 
 def test_json_api_body_and_row_list(tmp_path: Path) -> None:
     rows = [
-        {"period": "2024-01-01T05", "subba": "DOM", "subba-name": "Dominion", "parent": "PJM",
-         "parent-name": "PJM", "value": "10512", "value-units": "megawatthours"},
-        {"period": "2024-01-01T06", "subba": "DOM", "subba-name": "Dominion", "parent": "PJM",
-         "parent-name": "PJM", "value": None, "value-units": "megawatthours"},
+        {
+            "period": "2024-01-01T05",
+            "subba": "DOM",
+            "subba-name": "Dominion",
+            "parent": "PJM",
+            "parent-name": "PJM",
+            "value": "10512",
+            "value-units": "megawatthours",
+        },
+        {
+            "period": "2024-01-01T06",
+            "subba": "DOM",
+            "subba-name": "Dominion",
+            "parent": "PJM",
+            "parent-name": "PJM",
+            "value": None,
+            "value-units": "megawatthours",
+        },
     ]
     body = tmp_path / "body.json"
     body.write_text(json.dumps({"response": {"total": "2", "data": rows}, "apiVersion": "2.1.8"}))
@@ -161,7 +178,10 @@ def test_json_api_body_and_row_list(tmp_path: Path) -> None:
     a, b = read_path(body), read_path(bare)
     assert detect(body).layout == API_SUB_BA
     assert_frame_equal(a.frame, b.frame)
-    assert a.frame.select(pl.col("respondent").cast(pl.String), pl.col("subba").cast(pl.String)).row(0) == ("PJM", "DOM")
+    assert a.frame.select(pl.col("respondent").cast(pl.String), pl.col("subba").cast(pl.String)).row(0) == (
+        "PJM",
+        "DOM",
+    )
     assert a.frame["value_mwh"].to_list() == [10512.0, None]
     cut = tmp_path / "cut.json"
     cut.write_text(json.dumps({"response": {"data": rows}})[:-30])

@@ -83,11 +83,11 @@ def screen_hourly(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     second = _reason(cleared.drop("reason"))
     reason = pl.when(gross).then(first["reason"]).otherwise(second["reason"])
     judged = first.with_columns(reason.alias("reason"))
-    flagged = judged.filter(pl.col("reason").is_not_null()).select(
-        [pl.col(n).cast(t) for n, t in FLAG_SCHEMA.items()]
-    )
+    flagged = judged.filter(pl.col("reason").is_not_null()).select([pl.col(n).cast(t) for n, t in FLAG_SCHEMA.items()])
     cleaned = (
-        judged.with_columns(pl.when(pl.col("reason").is_null()).then(pl.col("value_mwh")).otherwise(None).alias("value_mwh"))
+        judged.with_columns(
+            pl.when(pl.col("reason").is_null()).then(pl.col("value_mwh")).otherwise(None).alias("value_mwh")
+        )
         .sort("_row")
         .select(frame.columns)
     )

@@ -31,12 +31,12 @@ from warehouse.registry import Column, Table
 from warehouse.tables.core import AI_EVENTS, UNIVERSE
 
 __all__ = [
+    "BA_TIME_ZONES_CSV",
     "CATEGORIES",
     "EVENTS_CSV",
     "GROUPS",
     "SEEDS_DIR",
     "UNIVERSE_CSV",
-    "BA_TIME_ZONES_CSV",
     "ba_time_zones",
     "read_ba_time_zones",
     "read_events",
@@ -406,7 +406,8 @@ def read_ba_time_zones(path: Path | str = BA_TIME_ZONES_CSV) -> pl.DataFrame:
     for rec in records:
         v = rec.values
         if v["kind"] not in SEED_KINDS:
-            raise SeedError(path, rec.line, "kind", f"unknown kind {_show(v['kind'])}; allowed: {', '.join(SEED_KINDS)}")
+            allowed_kinds = ", ".join(SEED_KINDS)
+            raise SeedError(path, rec.line, "kind", f"unknown kind {_show(v['kind'])}; allowed: {allowed_kinds}")
         if (v["kind"] == "sub_ba") != bool(v["subba"]):
             raise SeedError(path, rec.line, "subba", "subba is required for kind sub_ba and must be blank otherwise")
         key = (v["respondent"], v["subba"])
@@ -419,17 +420,20 @@ def read_ba_time_zones(path: Path | str = BA_TIME_ZONES_CSV) -> pl.DataFrame:
             raise SeedError(path, rec.line, "time_zone", f"{_show(v['time_zone'])} is not an IANA time zone") from None
         allowed = EIA_ZONE_LABELS.get(v["eia_time_zone"])
         if allowed is None:
+            labels = ", ".join(EIA_ZONE_LABELS)
             raise SeedError(
-                path, rec.line, "eia_time_zone", f"unknown EIA label {_show(v['eia_time_zone'])}; allowed: {', '.join(EIA_ZONE_LABELS)}"
+                path, rec.line, "eia_time_zone", f"unknown EIA label {_show(v['eia_time_zone'])}; allowed: {labels}"
             )
         if v["time_zone"] not in allowed:
+            zones = ", ".join(allowed)
             raise SeedError(
-                path, rec.line, "time_zone", f"{v['time_zone']} does not match EIA's {v['eia_time_zone']} ({', '.join(allowed)})"
+                path, rec.line, "time_zone", f"{v['time_zone']} does not match EIA's {v['eia_time_zone']} ({zones})"
             )
     parents = {r for (r, s) in seen if not s}
     for rec in records:
         if rec.values["subba"] and rec.values["respondent"] not in parents:
-            raise SeedError(path, rec.line, "respondent", f"parent {_show(rec.values['respondent'])} is not a BA row of the file")
+            parent = _show(rec.values["respondent"])
+            raise SeedError(path, rec.line, "respondent", f"parent {parent} is not a BA row of the file")
     schema = {c.name: pl.String() for c in BA_TIME_ZONES_SEED.columns}
     return pl.DataFrame({n: [rec.values[n] for rec in records] for n in schema}, schema=schema)
 

@@ -120,7 +120,7 @@ def detect(path: Path | str) -> DetectedFile:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         columns = set(csv_header(path))
-        if _BULK_REQUIRED <= columns:
+        if columns >= _BULK_REQUIRED:
             layout = EIA930_SUBREGION if SUBREGION_COLUMN in columns else EIA930_BALANCE
             return DetectedFile(path, layout, "csv")
         found = api_layout(columns)

@@ -61,27 +61,43 @@ class SalesRevenue:
 def looks_like_sales_revenue(path: Path) -> bool:
     """Whether a workbook has a Monthly-States sheet whose header rows are EIA-861M's."""
     try:
-        sheet = _sheet(path, n_rows=HEADER_ROWS)
+        sheet = _sheet(path)
     except ElectricityFileError:
         return False
     return sheet.height >= HEADER_ROWS and [str(v).strip() for v in sheet.row(2)[:4]] == list(_ID_COLUMNS)
 
 
-def _sheet(path: Path, n_rows: int | None = None) -> pl.DataFrame:
-    """The Monthly-States sheet as all-string cells, no header (fastexcel/calamine: the sheet in ~0.5 s)."""
+_LAST_SHEET: dict[tuple[str, int, int], pl.DataFrame] = {}
+"""The last sheet read, keyed by (path, size, mtime): detection and reading share one parse of the workbook
+(calamine parses the whole sheet even for its first rows)."""
+
+
+def _sheet(path: Path) -> pl.DataFrame:
+    """The Monthly-States sheet as all-string cells, no header (fastexcel/calamine)."""
     import fastexcel
+
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ElectricityFileError(path, f"cannot read the file ({exc.strerror})") from None
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key in _LAST_SHEET:
+        return _LAST_SHEET[key]
 
     try:
         reader = fastexcel.read_excel(str(path))
         if MONTHLY_STATES_SHEET not in reader.sheet_names:
             raise ElectricityFileError(path, f"no sheet '{MONTHLY_STATES_SHEET}' (sheets: {reader.sheet_names})")
-        sheet = reader.load_sheet(MONTHLY_STATES_SHEET, header_row=None, n_rows=n_rows, dtypes="string")
+        sheet = reader.load_sheet(MONTHLY_STATES_SHEET, header_row=None, dtypes="string")
         frame = sheet.to_polars()
     except ElectricityFileError:
         raise
     except Exception as exc:  # fastexcel raises its own hierarchy for damaged or non-xlsx files
         raise ElectricityFileError(path, f"cannot read the workbook ({type(exc).__name__}: {exc})") from None
-    return frame.rename({c: f"column_{i}" for i, c in enumerate(frame.columns)})
+    frame = frame.rename({c: f"column_{i}" for i, c in enumerate(frame.columns)})
+    _LAST_SHEET.clear()
+    _LAST_SHEET[key] = frame
+    return frame
 
 
 def _blocks(path: Path, sheet: pl.DataFrame) -> list[tuple[str, str, str, float, str]]:
@@ -97,13 +113,18 @@ def _blocks(path: Path, sheet: pl.DataFrame) -> list[tuple[str, str, str, float,
         measure = str(measures[index] or "").strip()
         if sector not in SECTORS or measure not in MEASURES:
             raise ElectricityFileError(
-                path, f"unexpected header '{sector} {measure}' (sectors {list(SECTORS)}, measures {list(MEASURES)})",
-                line=2, column=f"column {index + 1}",
+                path,
+                f"unexpected header '{sector} {measure}' (sectors {list(SECTORS)}, measures {list(MEASURES)})",
+                line=2,
+                column=f"column {index + 1}",
             )
         unit, target, factor = MEASURES[measure]
         if str(units[index] or "").strip() != unit:
             raise ElectricityFileError(
-                path, f"{sector} {measure} must be in {unit!r}, got {units[index]!r}", line=3, column=f"column {index + 1}"
+                path,
+                f"{sector} {measure} must be in {unit!r}, got {units[index]!r}",
+                line=3,
+                column=f"column {index + 1}",
             )
         out.append((sheet.columns[index], SECTORS[sector], target, factor, f"{sector} {measure}"))
     return out
@@ -125,8 +146,10 @@ def read_sales_revenue(detected: DetectedFile) -> SalesRevenue:
         if hits.len():
             i = int(hits[0])
             raise ElectricityFileError(
-                path, f"sheet {MONTHLY_STATES_SHEET}: {problem}, got {data[column][i]!r}",
-                line=int(data["_row"][i]), column=label,
+                path,
+                f"sheet {MONTHLY_STATES_SHEET}: {problem}, got {data[column][i]!r}",
+                line=int(data["_row"][i]),
+                column=label,
             )
 
     month_num = data[month].str.strip_chars().cast(pl.Int32, strict=False)
@@ -140,9 +163,9 @@ def read_sales_revenue(detected: DetectedFile) -> SalesRevenue:
         value = text.cast(pl.Float64, strict=False)
         fail(text.is_not_null() & (text != "") & value.is_null(), column, label, "not a number")
         parsed[(sector, target)] = value * factor
-    keys = data.select(
+    keys = data.with_columns(year_s.alias("_year"), month_num.alias("_month")).select(
         pl.col(state).str.strip_chars().alias("state"),
-        pl.date(year_s, month_num, 1).alias("month"),
+        pl.date("_year", "_month", 1).alias("month"),
     )
     frames = []
     for sector in SECTORS.values():

@@ -98,11 +98,17 @@ def read_bulk(detected: DetectedFile) -> tuple[pl.DataFrame, ParseStats]:
     for key in keys:
         text = parsed[key].str.strip_chars()
         _first_bad(
-            path, parsed, (text.is_null() | (text == "")) & ~parsed["_blank"], key,
+            path,
+            parsed,
+            (text.is_null() | (text == "")) & ~parsed["_blank"],
+            key,
             "a required value is missing (a truncated or damaged row?)",
         )
     _first_bad(
-        path, parsed, parsed["period_utc"].is_null() & ~parsed["_blank"], UTC_COLUMN,
+        path,
+        parsed,
+        parsed["period_utc"].is_null() & ~parsed["_blank"],
+        UTC_COLUMN,
         "not a time in EIA's format MM/DD/YYYY HH:MM:SS AM/PM",
     )
     for i, column in enumerate(value_columns):

@@ -33,8 +33,13 @@ SEGMENTS = {
     "Colocation and service provider": "colocation_and_service_provider",
     "Enterprise": "enterprise",
 }
-SCENARIOS = {"Base": "base", "Base Case": "base", "Lift-Off": "lift_off", "High Efficiency": "high_efficiency",
-             "Headwinds": "headwinds"}
+SCENARIOS = {
+    "Base": "base",
+    "Base Case": "base",
+    "Lift-Off": "lift_off",
+    "High Efficiency": "high_efficiency",
+    "Headwinds": "headwinds",
+}
 WORLD_BLOCKS = {
     "Installed capacity (GW)": ("capacity_gw", "it_capacity_gw"),
     "Power usage effectiveness": ("pue", None),
@@ -66,14 +71,18 @@ def _cells(path: Path, sheet: str) -> list[list[str | None]]:
     return [[None if v is None or str(v).strip() == "" else str(v).strip() for v in row] for row in frame.rows()]
 
 
-def _columns(path: Path, sheet: str, scen_row: list[str | None], year_row: list[str | None]) -> dict[int, tuple[str, int]]:
+def _columns(
+    path: Path, sheet: str, scen_row: list[str | None], year_row: list[str | None]
+) -> dict[int, tuple[str, int]]:
     """Sheet column → (scenario, year) for every year column; history columns precede the first scenario."""
     out: dict[int, tuple[str, int]] = {}
     scenario = "historical"
     for i in range(1, len(year_row)):  # a loop over header columns
         if scen_row[i] is not None:
             if scen_row[i] not in SCENARIOS:
-                raise ElectricityFileError(path, f"sheet {sheet}: unknown scenario {scen_row[i]!r}", column=f"column {i + 1}")
+                raise ElectricityFileError(
+                    path, f"sheet {sheet}: unknown scenario {scen_row[i]!r}", column=f"column {i + 1}"
+                )
             scenario = SCENARIOS[scen_row[i] or ""]
         year = (year_row[i] or "").rstrip("*")
         if year.isdigit():
@@ -87,7 +96,9 @@ def _value(path: Path, sheet: str, line: int, col: int, cell: str | None) -> flo
     try:
         return float(cell)
     except ValueError:
-        raise ElectricityFileError(path, f"sheet {sheet}: not a number {cell!r}", line=line, column=f"column {col + 1}") from None
+        raise ElectricityFileError(
+            path, f"sheet {sheet}: not a number {cell!r}", line=line, column=f"column {col + 1}"
+        ) from None
 
 
 def _world(path: Path) -> list[dict[str, object]]:
@@ -113,8 +124,9 @@ def _world(path: Path) -> list[dict[str, object]]:
         if column is None:
             raise ElectricityFileError(path, f"sheet {sheet}: an IT row in block {measure!r}", line=line)
         for i, (scenario, year) in cols.items():
-            rec = records.setdefault((segment, scenario, year), {"region": "World", "segment": segment,
-                                                                 "scenario": scenario, "year": year})
+            rec = records.setdefault(
+                (segment, scenario, year), {"region": "World", "segment": segment, "scenario": scenario, "year": year}
+            )
             rec[column] = _value(path, sheet, line, i, row[i])
     return list(records.values())
 
@@ -139,8 +151,9 @@ def _regional(path: Path) -> list[dict[str, object]]:
         if label is None or measure is None or not cols:
             continue
         for i, (scenario, year) in cols.items():
-            rec = records.setdefault((label, scenario, year), {"region": label, "segment": "total",
-                                                               "scenario": scenario, "year": year})
+            rec = records.setdefault(
+                (label, scenario, year), {"region": label, "segment": "total", "scenario": scenario, "year": year}
+            )
             rec[REGIONAL_BLOCKS[measure]] = _value(path, sheet, line, i, row[i])
     return list(records.values())
 
@@ -161,7 +174,9 @@ def read_annex(path: Path | str) -> pl.DataFrame:
     for column in ("capacity_gw", "it_capacity_gw", "pue", "load_factor_pct", "electricity_twh", "it_electricity_twh"):
         bad = check.filter(pl.col(column).is_not_null() & (pl.col(column) != pl.col(f"{column}_world")))
         if bad.height:
-            raise ElectricityFileError(path, f"World {column} differs between World Data and Regional Data: {bad.head(1).rows()}")
+            raise ElectricityFileError(
+                path, f"World {column} differs between World Data and Regional Data: {bad.head(1).rows()}"
+            )
     return pl.concat([world, regional.filter(pl.col("region") != "World")]).sort(KEY)
 
 
@@ -175,5 +190,7 @@ def read_seed(path: Path | str = SEED_CSV) -> pl.DataFrame:
         raise ElectricityFileError(path, f"cannot read the seed ({str(exc).splitlines()[0]})") from None
     dup = frame.select(pl.struct(KEY).is_duplicated()).to_series()
     if dup.any():
-        raise ElectricityFileError(path, "duplicate key (source, region, segment, scenario, year)", line=int(dup.arg_true()[0]) + 2)
+        raise ElectricityFileError(
+            path, "duplicate key (source, region, segment, scenario, year)", line=int(dup.arg_true()[0]) + 2
+        )
     return frame.sort(KEY)

@@ -84,14 +84,16 @@ def load_files(directory: Path | str) -> FileLoad:
     for table, table_parts in parts.items():
         if not table_parts:
             continue
-        merged, revised = merge_vintages(table, table_parts, KEYS[table], TOLERANCES[table])
+        merged, revised = merge_vintages(table, table_parts, KEYS[table], TOLERANCES[table], PERIODS[table])
         frames[table] = merged
         warnings.extend(revised)
     if HOURLY_TABLE in frames:
         nulls = frames[HOURLY_TABLE]["value_mwh"].null_count()
         if nulls:
             warnings.append(
-                SourceWarning(STAGE, HOURLY_TABLE, "null_values", f"{nulls} hourly value(s) are blank in the files (EIA nulls)")
+                SourceWarning(
+                    STAGE, HOURLY_TABLE, "null_values", f"{nulls} hourly value(s) are blank in the files (EIA nulls)"
+                )
             )
     status = pl.concat(statuses) if statuses else pl.DataFrame()
     return FileLoad(SourceResult(SOURCE_NAME, frames, warnings), files, status)
