@@ -38,7 +38,7 @@ def test_bad_zone_names_line_and_field(tmp_path: Path) -> None:
 def test_mismatched_label(tmp_path: Path) -> None:
     text = BA_TIME_ZONES_CSV.read_text().splitlines()
     row = next(i for i, line in enumerate(text) if line.startswith("PJM,,"))
-    text[row] = text[row].replace(",Eastern,", ",Pacific,")
+    text[row] = text[row].replace(",Eastern,", ",Pacific,")  # PJM has no note, so the label must match
     path = tmp_path / "z.csv"
     path.write_text("\n".join(text) + "\n")
     with pytest.raises(SeedError, match="does not match EIA's Pacific"):
@@ -51,3 +51,9 @@ def test_every_real_respondent_has_a_zone(eia_real_dir: Path) -> None:
     respondents = set(frame["respondent"].cast(str).unique())
     assert respondents == {"PJM", "ERCO", "CISO", "US48"}
     assert respondents <= set(ba_time_zones())
+
+
+def test_label_differences_are_explained() -> None:
+    frame = read_ba_time_zones().filter(kind="balancing_authority")
+    noted = sorted(frame.filter(frame["note"] != "")["respondent"].to_list())
+    assert noted == ["EPE", "IPCO", "MISO", "PNM", "WACM"]

@@ -372,6 +372,7 @@ BA_TIME_ZONES_SEED = Table(  # not a warehouse table: the seed's columns, so the
         Column("name", "VARCHAR", "EIA's name", nullable=False),
         Column("eia_time_zone", "VARCHAR", "EIA's Time Zone label", nullable=False),
         Column("time_zone", "VARCHAR", "IANA time zone of the respondent's local day", nullable=False),
+        Column("note", "VARCHAR", "Why time_zone differs from EIA's label, where it does"),
         Column("source", "VARCHAR", "Where the row comes from", nullable=False),
     ),
 )
@@ -392,8 +393,12 @@ def read_ba_time_zones(path: Path | str = BA_TIME_ZONES_CSV) -> pl.DataFrame:
     """Read and validate the BA time-zone seed: one row per (respondent, subba), real IANA zones only.
 
     Checks, per row: kind is one of SEED_KINDS and subba is blank exactly for BAs and regions; the IANA zone
-    exists and agrees with EIA's label (EIA_ZONE_LABELS); the key is unique; a sub-BA's parent is a BA of the
-    file. Raises SeedError (file, line, field) on the first problem.
+    exists and agrees with EIA's label (EIA_ZONE_LABELS) unless `note` says why not; the key is unique; a
+    sub-BA's parent is a BA of the file. Raises SeedError (file, line, field) on the first problem.
+
+    Why the label and the zone may differ: EIA's Time Zone column is the clock a BA REPORTS on ("Arizona" is
+    MST all year, used by some Mountain-time BAs; MISO reports on Eastern), while jevons' local day follows the
+    civil clock of the BA's footprint. The few such rows (MISO, IPCO, WACM, EPE, PNM) carry the reason.
     """
     path = Path(path)
     # the key's subba is blank for BA rows, which the generic reader would reject as a blank key value
@@ -424,10 +429,13 @@ def read_ba_time_zones(path: Path | str = BA_TIME_ZONES_CSV) -> pl.DataFrame:
             raise SeedError(
                 path, rec.line, "eia_time_zone", f"unknown EIA label {_show(v['eia_time_zone'])}; allowed: {labels}"
             )
-        if v["time_zone"] not in allowed:
+        if v["time_zone"] not in allowed and not v["note"]:
             zones = ", ".join(allowed)
             raise SeedError(
-                path, rec.line, "time_zone", f"{v['time_zone']} does not match EIA's {v['eia_time_zone']} ({zones})"
+                path,
+                rec.line,
+                "time_zone",
+                f"{v['time_zone']} does not match EIA's {v['eia_time_zone']} ({zones}); give the reason in note",
             )
     parents = {r for (r, s) in seen if not s}
     for rec in records:

@@ -17,6 +17,10 @@ quoted with thousands separators (`"1,234"`); blank cells are EIA nulls; the hou
 both clocks. We key on `UTC Time at End of Hour` (the same hour-ending UTC label the API's `period` is), never
 on the local column, whose repeated hour on the autumn DST change is ambiguous.
 
+What the derived columns are (PUDL's data dictionary, core_eia930__hourly_operations): `(Imputed)` is EIA's
+series with outliers removed and missing hours imputed; `(Adjusted)` is adjusted for non-physical commercial
+transfers (pseudo-ties, dynamic scheduling). Neither is what the BA reported.
+
 Which demand column is stored: the raw reported `Demand (MW)` as type D (and `Demand Forecast (MW)` as DF,
 `Net Generation (MW)` as NG, `Total Interchange (MW)` as TI). Why raw and not `Demand (MW) (Adjusted)`: the
 API route electricity/rto/region-data returns the BA-reported values for type D (the real API export of PJM
