@@ -285,3 +285,12 @@ def test_vintage_rule_reach_then_file_date() -> None:
     merged, warnings = merge_vintages("t", [tie_b, tie_a], ["k"], {"v": 0.0})
     assert merged.rows() == [("a", 9.0)]  # same reach: the newer file date wins
     assert "a.csv were replaced by the later vintage b.csv" in warnings[0].message
+
+
+def test_duplicate_rows_in_one_file_are_a_warning(tmp_path: Path) -> None:
+    header = "period,respondent,respondent-name,type,type-name,value,value-units"
+    row = "2024-01-01T00,PJM,PJM,D,Demand,{},megawatthours"
+    _write(tmp_path / "r.csv", header, [row.format(1), row.format(2)])
+    loaded = load_files(tmp_path)
+    assert loaded.result.frames[HOURLY_TABLE]["value_mwh"].to_list() == [2.0]
+    assert [w.code for w in loaded.result.warnings] == ["duplicate_rows"]

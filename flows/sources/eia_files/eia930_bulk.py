@@ -67,6 +67,11 @@ def _first_bad(path: Path, frame: pl.DataFrame, bad: pl.Series, column: str, pro
     raise ElectricityFileError(path, f"{problem}, got {str(cell)[:60]!r}{more}", line=index + 2, column=column)
 
 
+def _fast_number(column: str) -> pl.Expr:
+    """A bulk-file number, fast path: thousands separators removed and cast (null where that fails)."""
+    return pl.col(column).str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
+
+
 def _number(column: str) -> pl.Expr:
     """A bulk-file number: thousands separators removed, blank = null."""
     text = pl.col(column).str.strip_chars().str.replace_all(",", "", literal=True)
@@ -90,37 +95,45 @@ def read_bulk(detected: DetectedFile) -> tuple[pl.DataFrame, ParseStats]:
     except (pl.exceptions.ComputeError, pl.exceptions.ColumnNotFoundError) as exc:
         raise ElectricityFileError(path, f"not a well-formed EIA-930 CSV ({str(exc).splitlines()[0]})") from None
     stats = ParseStats(rows_in=raw.height)
-    blank = pl.all_horizontal([pl.col(k).is_null() | (pl.col(k).str.strip_chars() == "") for k in keys])
     # one clock string per hour is shared by every BA of the file: parse the distinct strings only
     utc_text = raw[UTC_COLUMN].str.strip_chars()
     distinct = utc_text.unique()
     utc_parsed = distinct.str.to_datetime(TIME_FORMAT, time_zone="UTC", time_unit="us", strict=False)
     parsed = raw.with_columns(
         utc_text.replace_strict(distinct, utc_parsed, default=None, return_dtype=utc_parsed.dtype).alias("period_utc"),
-        *[_number(c).alias(f"_v{i}") for i, c in enumerate(value_columns)],
-        blank.alias("_blank"),
+        *[_fast_number(c).alias(f"_v{i}") for i, c in enumerate(value_columns)],
     )
-    for key in keys:
-        text = parsed[key].str.strip_chars()
+    # The checks below are counts first (cheap) and build a row mask only when a count says there is a problem.
+    if any(parsed[k].null_count() for k in keys) or parsed["period_utc"].null_count():
+        blank = parsed.select(
+            pl.all_horizontal([pl.col(k).is_null() | (pl.col(k).str.strip_chars() == "") for k in keys])
+        ).to_series()
+        for key in keys:
+            text = parsed[key].str.strip_chars()
+            _first_bad(
+                path,
+                parsed,
+                (text.is_null() | (text == "")) & ~blank,
+                key,
+                "a required value is missing (a truncated or damaged row?)",
+            )
         _first_bad(
             path,
             parsed,
-            (text.is_null() | (text == "")) & ~parsed["_blank"],
-            key,
-            "a required value is missing (a truncated or damaged row?)",
+            parsed["period_utc"].is_null() & ~blank,
+            UTC_COLUMN,
+            "not a time in EIA's format MM/DD/YYYY HH:MM:SS AM/PM",
         )
-    _first_bad(
-        path,
-        parsed,
-        parsed["period_utc"].is_null() & ~parsed["_blank"],
-        UTC_COLUMN,
-        "not a time in EIA's format MM/DD/YYYY HH:MM:SS AM/PM",
-    )
+        parsed = parsed.filter(~blank)
     for i, column in enumerate(value_columns):
+        if parsed[f"_v{i}"].null_count() == parsed[column].null_count():
+            continue  # every non-null cell parsed
+        careful = parsed.select(_number(column)).to_series()  # padded cells, blank strings
         text = parsed[column].str.strip_chars()
-        _first_bad(path, parsed, text.is_not_null() & (text != "") & parsed[f"_v{i}"].is_null(), column, "not a number")
-    kept = parsed.filter(~pl.col("_blank"))
-    stats.bad_periods = parsed.height - kept.height
+        _first_bad(path, parsed, text.is_not_null() & (text != "") & careful.is_null(), column, "not a number")
+        parsed = parsed.with_columns(careful.alias(f"_v{i}"))
+    kept = parsed
+    stats.bad_periods = raw.height - kept.height
     subba = pl.col(SUBREGION_COLUMN).str.strip_chars() if subregion else pl.lit("")
     long = (
         kept.select(

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from flows.sources.base import SourceResult, SourceWarning
+from flows.sources.eia import ParseStats
 from flows.sources.eia_files.api_export import HOURLY_TABLE, MONTHLY_TABLE, read_api_export
 from flows.sources.eia_files.detect import EIA861M, EIA930_BALANCE, EIA930_SUBREGION, DetectedFile, walk
 from flows.sources.eia_files.eia861m import read_sales_revenue
@@ -49,16 +50,17 @@ class FileLoad:
     data_status: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
-def _read(detected: DetectedFile) -> tuple[str, pl.DataFrame, pl.DataFrame | None]:
-    """(table, rows, 861M data status or None) of one recognised file."""
+def _read(detected: DetectedFile) -> tuple[str, pl.DataFrame, pl.DataFrame | None, ParseStats]:
+    """(table, rows, 861M data status or None, parse counts) of one recognised file."""
     if detected.layout in (EIA930_BALANCE, EIA930_SUBREGION):
-        frame, _ = read_bulk(detected)
-        return HOURLY_TABLE, frame, None
+        frame, stats = read_bulk(detected)
+        return HOURLY_TABLE, frame, None, stats
     if detected.layout == EIA861M:
         sheet = read_sales_revenue(detected)
-        return MONTHLY_TABLE, sheet.frame, sheet.status.with_columns(pl.lit(str(detected.path)).alias("file"))
+        status = sheet.status.with_columns(pl.lit(str(detected.path)).alias("file"))
+        return MONTHLY_TABLE, sheet.frame, status, sheet.stats
     rows = read_api_export(detected)
-    return rows.table, rows.frame, None
+    return rows.table, rows.frame, None, rows.stats
 
 
 def load_files(directory: Path | str) -> FileLoad:
@@ -72,8 +74,17 @@ def load_files(directory: Path | str) -> FileLoad:
     statuses: list[pl.DataFrame] = []
     files: list[tuple[str, str, str, int]] = []
     for item in detected:  # a loop over files, each read vectorised
-        table, frame, status = _read(item)
+        table, frame, status, stats = _read(item)
         files.append((str(item.path), item.layout, table, frame.height))
+        if stats.duplicates:
+            warnings.append(
+                SourceWarning(
+                    STAGE,
+                    str(item.path),
+                    "duplicate_rows",
+                    f"{stats.duplicates} row(s) repeat a key of an earlier row in the same file; the last one is kept",
+                )
+            )
         if status is not None:
             statuses.append(status)
         if frame.height == 0:
