@@ -234,14 +234,14 @@ def test_migration_6_drops_the_index_keeping_rows_and_comments(v5_warehouse: Pat
     ro.close()
     assert before["version"] == 5 and before["key_index"] == 1 and len(before["rows"]) == 8
     with staged_writer(v5_warehouse) as c:  # the real path: migrate the staging copy, publish atomically
-        assert current_version(c) == 6
+        assert current_version(c) >= 6  # 6 and any later migration
         res = upsert(c, PRICES_DAILY, frame([("A", 5, 5.0), ("A", 6, 6.0)]), run_id="r3", source="t")
         assert counts(res) == (1, 0, 0)  # A day 5 was migrated, so only day 6 is new
     ro = connect_read_only(v5_warehouse)
     after = _snapshot(ro)
     core_tables = [t for (t,) in ro.sql("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'core'").fetchall()]
     ro.close()
-    assert after["version"] == 6 and after["key_index"] == 0
+    assert after["version"] >= 6 and after["key_index"] == 0
     assert [r for r in after["rows"] if r[1] != day(6)] == before["rows"]  # every v5 row, values and loaded_at
     assert after["table_comment"] == before["table_comment"] == [(PRICES_DAILY.description,)]
     assert after["columns"] == before["columns"]  # names, types, NOT NULLs and comments
@@ -261,7 +261,7 @@ def test_failed_migration_6_leaves_the_version_5_table(v5_warehouse: Path, monke
         apply_migrations(c)
     assert _snapshot(c) == before  # still indexed, same rows, same comments
     monkeypatch.undo()
-    assert apply_migrations(c) == [6]
+    assert apply_migrations(c)[0] == 6  # then any later migration
     assert _snapshot(c)["rows"] == before["rows"]
     c.close()
 
