@@ -44,6 +44,18 @@ def eia_cassette_dir() -> Path:
     return _shared("eia_v2_cassettes")
 
 
+@pytest.fixture(scope="session")
+def eia_real_dir() -> Path:
+    """Real EIA files: region-data and retail-sales API exports (CSV) and the EIA-861M sales_revenue.xlsx."""
+    return _shared("eia_real")
+
+
+@pytest.fixture(scope="session")
+def iea_annex() -> Path:
+    """The IEA Energy and AI (2025) data annex workbook."""
+    return _shared("iea") / "Data_annex_Energy_and_AI.xlsx"
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     import socket

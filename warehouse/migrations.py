@@ -58,6 +58,7 @@ MIGRATIONS: list[Migration] = [
         8,  # warehouse.tables.weather.WEATHER_MIGRATION
         "weather: core NOAA degree days and zone daily temperature; marts weather models, normalised demand",
     ),
+    Migration(9, "IEA data-centre electricity: core.datacentre_electricity (seed datacentre_electricity.csv)"),
 ]
 
 
