@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from flows.cli_shocks import shocks
 from flows.sources import registry
 from warehouse.errors import JevonsError, JevonsInputError
 
@@ -427,6 +428,9 @@ def status(
     if st.exit_code:
         raise typer.Exit(st.exit_code)
     console.print("[green]healthy[/green]")
+
+
+app.command()(shocks)  # `jevons shocks`: flows/cli_shocks.py
 
 
 def run_cli(argv: list[str] | None = None) -> int:

@@ -233,3 +233,43 @@ def chart_demand(part: pl.DataFrame, event_id: str, event_date: date) -> bytes:
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", fontsize=9, ncols=3, frameon=False)
     fig.suptitle(f"Daily electricity demand (EIA-930) around {event_id} ({event_date})", fontsize=12, fontweight="bold")
     return _png(fig)
+
+
+def chart_shock_z(series: pl.DataFrame, candidates: pl.DataFrame, groups: Sequence[str], threshold: float) -> bytes:
+    """One panel per group: the daily z of its portfolio's abnormal return (flows.report.shocks), the ±threshold
+    lines, the days a catalogued event covers (black) and the shock candidates (red, dated)."""
+    fig = Figure(figsize=(13, 1.9 * len(groups) + 1.2), layout="constrained")
+    axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, g in zip(axes, groups, strict=True):
+        part = series.filter(pl.col("group") == g).sort("date")
+        ax.plot(part["date"].to_list(), part["z"].to_list(), color=group_colour(g), lw=0.6, alpha=0.8)
+        for level in (threshold, -threshold):
+            ax.axhline(level, color="#444", lw=0.8, ls="--")
+        covered = part.filter(pl.col("covered"))
+        ax.plot(covered["date"].to_list(), covered["z"].to_list(), ls="", marker="v", color="black", ms=4)
+        cand = candidates.filter(pl.col("group") == g) if candidates.height else candidates
+        if cand.height:
+            ax.plot(cand["date"].to_list(), cand["z"].to_list(), ls="", marker="o", mfc="none", mec="#d00", ms=7)
+            for r in cand.sort(pl.col("z").abs(), descending=True).head(3).iter_rows(named=True):
+                ax.annotate(
+                    f"{r['date']:%Y-%m-%d}",
+                    (r["date"], r["z"]),
+                    xytext=(4, 4 if r["z"] >= 0 else -10),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color="#a00",
+                )
+        ax.set_ylabel(f"{g}\nz", fontsize=9)
+        ax.grid(alpha=0.3)
+    locator = AutoDateLocator()
+    axes[-1].xaxis.set_major_locator(locator)
+    axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    handles = [
+        Line2D([], [], color="#777", lw=0.8, label="z of the group's abnormal return"),
+        Line2D([], [], color="#444", lw=0.8, ls="--", label=f"|z| = {threshold:g}"),
+        Line2D([], [], ls="", marker="v", color="black", ms=4, label="catalogued event (day 0 or +1)"),
+        Line2D([], [], ls="", marker="o", mfc="none", mec="#d00", ms=7, label="shock candidate (3 largest dated)"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=9, frameon=False)
+    fig.suptitle("Daily z by group: moves the market does not explain", fontsize=12, fontweight="bold")
+    return _png(fig)
