@@ -70,7 +70,7 @@ def benchmark_calendar(returns: pl.DataFrame, universe: pl.DataFrame) -> pl.Seri
     if isinstance(dtype, pl.Enum):  # compare on the Enum's codes; a benchmark without prices is not a category
         known = set(dtype.categories.to_list())
         benchmarks = [b for b in benchmarks if b in known]
-    return returns.filter(pl.col("ticker").is_in(pl.Series(benchmarks, dtype=dtype)))["date"].unique().sort()
+    return returns.filter(pl.col("ticker").is_in(benchmarks))["date"].unique().sort()
 
 
 def _stable(frame: pl.DataFrame, digits: int = 12) -> pl.DataFrame:
