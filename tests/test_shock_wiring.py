@@ -219,3 +219,26 @@ def test_report_section_and_confounded_marker(real_run: tuple[Path, RunSummary, 
     assert meta[-1] == f"{caar * 100:+.2f}% (window holds deepseek_selloff)"
     clean = next(r for r in tables["timeline"] if r[1] == "deepseek_selloff")
     assert "window holds" not in clean[-1]
+
+
+def test_jevons_check_names_confounded_reactions(real_run: tuple[Path, RunSummary, Any]) -> None:
+    """The Jevons check's market reaction reads [0,+5]: DeepSeek Monday's holds Qwen2.5-Max (Wednesday
+    2025-01-29, day +2), and the verdict says so; a clean window says nothing."""
+    wh = real_run[0]
+    rows = {
+        e: (held, verdict)
+        for e, held, verdict in _rows(wh, "SELECT event_id, reaction_confounded_by, verdict FROM marts.jevons_check")
+    }
+    held, verdict = rows["deepseek_selloff"]
+    assert held == "qwen2_5_max" and "; window holds qwen2_5_max)" in verdict
+    expected = dict(
+        _rows(
+            wh,
+            "SELECT event_id, confounded_by FROM marts.event_overlaps WHERE window_start = 0 AND window_end = 5",
+        )
+    )
+    for event_id, (held, verdict) in rows.items():
+        if verdict.startswith("No stock impact"):
+            continue
+        assert held == expected.get(event_id), event_id
+        assert ("window holds" in verdict) == (held is not None), event_id

@@ -58,6 +58,11 @@ MIGRATIONS: list[Migration] = [
         8,  # warehouse.tables.weather.WEATHER_MIGRATION
         "weather: core NOAA degree days and zone daily temperature; marts weather models, normalised demand",
     ),
+    Migration(
+        9,
+        "confounded windows in the Jevons check: marts.jevons_check.reaction_confounded_by",
+        sql=("ALTER TABLE marts.jevons_check ADD COLUMN IF NOT EXISTS reaction_confounded_by VARCHAR",),
+    ),
 ]
 
 
