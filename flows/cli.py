@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from flows.cli_shocks import shocks
+from flows.cli_shocks import confounded_windows, shocks
 from flows.sources import registry
 from warehouse.errors import JevonsError, JevonsInputError
 
@@ -372,6 +372,9 @@ def impact(
             p(r["gsign_p"]),
         )
     console.print(tests)
+    held = confounded_windows(warehouse, event)
+    if held:  # such a window's CAR mixes the other event's reaction (marts.event_overlaps)
+        console.print(f"[yellow]windows holding another catalogued event:[/yellow] {'; '.join(held)}", highlight=False)
 
 
 @app.command()

@@ -131,3 +131,22 @@ def shocks(
         )
         for line in frame["seed_row"].to_list():
             console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def confounded_windows(warehouse: str | None, event_id: str) -> list[str]:
+    """'[0,+1] holds deepseek_selloff' for each of the event's windows that holds another catalogued event's day 0
+    (marts.event_overlaps), so `jevons impact` never prints a confounded window as clean; [] without the table."""
+    from warehouse.query import open_for_query
+
+    con = open_for_query(warehouse)
+    try:
+        if not table_exists(con, "marts.event_overlaps"):
+            return []
+        rows = con.sql(
+            "SELECT window_start, window_end, confounded_by FROM marts.event_overlaps "
+            "WHERE event_id = ? AND confounded_by IS NOT NULL ORDER BY window_start, window_end",
+            params=[event_id],
+        ).fetchall()
+    finally:
+        con.close()
+    return [f"[{a},{b:+d}] holds {held}" for a, b, held in rows]

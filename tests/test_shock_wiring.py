@@ -242,3 +242,13 @@ def test_jevons_check_names_confounded_reactions(real_run: tuple[Path, RunSummar
             continue
         assert held == expected.get(event_id), event_id
         assert ("window holds" in verdict) == (held is not None), event_id
+
+
+def test_jevons_impact_names_confounded_windows(
+    real_run: tuple[Path, RunSummary, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    wh = str(real_run[0])
+    assert run_cli(["impact", "--warehouse", wh, "--event", "meta_capex_2025", "--tickers", "CEG,VST,TLN"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "[0,+1] holds deepseek_selloff" in out and "[0,+5] holds deepseek_selloff, qwen2_5_max" in out
+    assert "[0,+0]" not in out  # day 0 (Friday 2025-01-24) is clean

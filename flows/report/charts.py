@@ -142,6 +142,7 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
     colour = group_colour(group)
     data = tl.filter(pl.col("caar").is_not_null())
     ax.axhline(0, color="#444", lw=0.8)
+    held = set(data.filter(pl.col("confounded_by").is_not_null())["event_id"]) if "confounded_by" in data else set()
     for r in data.iter_rows(named=True):
         v = r["caar"] * 100
         ax.vlines(r["event_date"], 0, v, color=colour, alpha=0.6, lw=1.5)
@@ -150,6 +151,7 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
             v,
             marker=CATEGORY_MARKERS.get(r["category"], "D"),
             color=colour,
+            mfc="white" if r["event_id"] in held else colour,  # hollow: the window holds another event
             ms=8,
             mec="black",
             mew=0.6,
@@ -167,7 +169,7 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
         dx, ha = ((0, "center"), (14, "left"), (-14, "right"))[level % 3]
         dy = 8 if level == 0 else 16 + 12 * (level // 3)
         ax.annotate(
-            r["event_id"],
+            r["event_id"] + (f" (window holds {r['confounded_by']})" if r["event_id"] in held else ""),
             (r["event_date"], v),
             xytext=(dx, dy if v >= 0 else -dy),
             textcoords="offset points",
@@ -193,6 +195,21 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
         Line2D([], [], marker=m, color=colour, mec="black", mew=0.6, ls="", ms=8, label=f"{c} event")
         for c, m in CATEGORY_MARKERS.items()
     ]
+    if held:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color=colour,
+                mfc="white",
+                mec="black",
+                mew=0.6,
+                ls="",
+                ms=8,
+                label="window holds another catalogued event",
+            )
+        )
     if missing.height:
         handles.append(Line2D([], [], marker="x", color="#777", ls="", ms=7, label="no results (not in the chart)"))
     ax.legend(handles=handles, loc="best", fontsize=9)

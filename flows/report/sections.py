@@ -114,7 +114,7 @@ def timeline_section(marts: MartFrames, selection: rd.EventSelection, charts: Ch
             "timeline_power_caar.png",
             "timeline of the power group's CAAR",
             "chart_timeline",
-            tl,
+            tl_rows,
             rd.POWER_GROUP,
             window,
             list(selection.event_ids),
