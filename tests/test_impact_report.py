@@ -424,7 +424,7 @@ def test_unchanged_charts_are_reused_byte_for_byte(
     wh = real_run[0]
     when = datetime(2026, 8, 3, 7, 0, tzinfo=UTC)
     fresh = build_report(wh, tmp_path / "fresh", generated_at=when)
-    assert len(fresh.charts_drawn) == len(fresh.charts) == 1 + 2 * 7
+    assert len(fresh.charts_drawn) == len(fresh.charts) == 2 + 2 * 7  # + timeline and the shocks' z chart
     again = build_report(wh, tmp_path / "fresh", generated_at=when)
     assert again.charts_drawn == []
     redraw = build_report(wh, tmp_path / "redraw", generated_at=when)  # an empty folder: everything drawn
