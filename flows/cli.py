@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from flows.cli_shocks import confounded_windows, shocks
 from flows.sources import registry
 from warehouse.errors import JevonsError, JevonsInputError
 
@@ -372,6 +373,9 @@ def impact(
             p(r["gsign_p"]),
         )
     console.print(tests)
+    held = confounded_windows(warehouse, event)
+    if held:  # such a window's CAR mixes the other event's reaction (marts.event_overlaps)
+        console.print(f"[yellow]windows holding another catalogued event:[/yellow] {'; '.join(held)}", highlight=False)
 
 
 @app.command()
@@ -433,6 +437,7 @@ def status(
 from flows.cli_export import export  # noqa: E402 (the command module needs nothing above)
 
 app.command()(export)
+app.command()(shocks)  # `jevons shocks`: flows/cli_shocks.py
 
 
 def run_cli(argv: list[str] | None = None) -> int:

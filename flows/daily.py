@@ -3,9 +3,10 @@
 Reads top to bottom: validate the seeds (before anything is written) → extract each kind of data from the
 source the registry selects (flows.sources.registry: prices, electricity) → open a staging copy of the
 warehouse → load seeds and every source frame into its core table (keyed upserts, one transaction each,
-logged) → compute returns and the event study in polars → sync the marts (stock, then electricity) → record
-warnings and the run → publish (atomic rename). Any failure discards the staging copy, so the published
-warehouse stays exactly as it was, and the failure is recorded in ops.runs by a separate small publication.
+logged) → compute returns (from each ticker's history_from) and the event study in polars → sync the marts
+(stock, shock candidates and event overlaps, then electricity) → record warnings and the run → publish (atomic
+rename). Any failure discards the staging copy, so the published warehouse stays exactly as it was, and the
+failure is recorded in ops.runs by a separate small publication.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from flows import electricity
 from flows.concurrency import warehouse_writer_slot
 from flows.quality import record_and_enforce, run_checks
 from flows.run_artifacts import publish_artifacts
+from flows.shocks import StudyInputs, compute_shocks, study_inputs
 from flows.sources import registry
 from flows.sources.base import ExtractContext, SourceResult, SourceWarning
 from flows.sources.registry import KIND_ELECTRICITY, SourceSpec
 from transforms.event_study import MODEL_MARKET, MODELS, DenseStudy, EventStudyConfig, EventStudyResult, run_dense_study
-from transforms.returns import daily_returns
 from warehouse import seeds
 from warehouse.connection import resolve_path, staged_writer
 from warehouse.errors import JevonsError, JevonsInputError
@@ -158,22 +159,11 @@ def electricity_marts(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list
 
 
 @task(name="compute-event-study", cache_policy=NO_CACHE)
-def compute_event_study(con: duckdb.DuckDBPyConnection, config: EventStudyConfig) -> DenseStudy:
-    """Returns, every model's abnormal returns and CARs, and the group tests over every catalog event and universe
-    ticker, on the dense engine (transforms.event_study: the reference pipeline's numbers, tested to 1e-9)."""
-    # The ticker as an ENUM (a type of this connection's temporary catalog, nothing written to the warehouse):
-    # polars reads it as a Categorical (4 bytes a row instead of a 16-byte string view), daily_returns keeps it as
-    # an Enum (2 bytes) and the engine reads its codes: 0.2 GB less for 15 M rows, in the prices and the returns.
-    con.execute(
-        "CREATE OR REPLACE TEMP TYPE price_ticker AS ENUM "
-        "(SELECT DISTINCT ticker FROM core.prices_daily WHERE ticker IS NOT NULL)"
-    )
-    prices = con.sql("SELECT ticker::price_ticker AS ticker, date, adj_close FROM core.prices_daily").pl()
-    returns = daily_returns(prices)
-    del prices  # the returns are all the engine reads
-    events = con.sql(f"SELECT * FROM {AI_EVENTS.qualified_name}").pl()
-    universe = con.sql(f"SELECT * FROM {UNIVERSE.qualified_name}").pl()
-    return run_dense_study(returns, events, universe, config)
+def compute_event_study(con: duckdb.DuckDBPyConnection, config: EventStudyConfig, inputs: StudyInputs) -> DenseStudy:
+    """Every model's abnormal returns and CARs, and the group tests over every catalog event and universe ticker,
+    on the dense engine (transforms.event_study: the reference pipeline's numbers, tested to 1e-9), from the
+    returns of flows.shocks.study_inputs (history_from applied)."""
+    return run_dense_study(inputs.returns, inputs.events, inputs.universe, config)
 
 
 @task(name="write-marts", cache_policy=NO_CACHE)
@@ -319,9 +309,13 @@ def daily(
             summary.rejected_rows += extract_result.rejected_rows
         with warehouse_writer_slot(), staged_writer(path) as con:  # one writer per warehouse across workers
             summary.loads.extend(load_core(con, run_id, events, universe, extracted))
-            study = compute_event_study(con, EventStudyConfig(models=MODELS))
+            inputs = study_inputs(con)
+            config = EventStudyConfig(models=MODELS)
+            study = compute_event_study(con, config, inputs)
             result, groups = study.result, study.group_impact
             summary.loads.extend(write_marts(con, run_id, result, groups))
+            summary.loads.extend(compute_shocks(con, run_id, inputs, config.car_windows))
+            del inputs
             summary.warnings.extend(
                 SourceWarning("event_study", f"{r['event_id']}/{r['ticker']}", r["reason_code"], r["reason"])
                 # no_prices repeats the source's ticker_missing warning once per event: leave it to marts.event_skips

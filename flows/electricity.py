@@ -28,6 +28,7 @@ from transforms.electricity import (
     jevons_check,
     unknown_time_zones,
 )
+from warehouse.introspect import table_exists
 from warehouse.load import LoadResult, load_frames, sync
 from warehouse.tables.electricity import (
     DEMAND_DAILY,
@@ -99,7 +100,12 @@ def compute_electricity_marts(
         'SELECT event_id, ticker, "group", model, window_start, window_end, car FROM marts.event_impact'
     ).pl()
     impact = electricity_impact(daily, monthly, events, impact_config)
-    check = jevons_check(impact, event_impact, events, jevons_config)
+    overlaps = (  # the stock stage wrote it just before (flows.shocks); absent only in hand-built warehouses
+        con.sql("SELECT event_id, window_start, window_end, confounded_by FROM marts.event_overlaps").pl()
+        if table_exists(con, "marts.event_overlaps")
+        else None
+    )
+    check = jevons_check(impact, event_impact, events, jevons_config, overlaps)
     return ElectricityMarts(daily=daily, impact=impact, jevons=check, warnings=warnings)
 
 

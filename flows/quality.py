@@ -15,6 +15,7 @@ from flows.sources.base import SourceWarning
 from transforms.quality import (
     CheckResult,
     calendar_gaps,
+    company_change,
     duplicate_keys,
     electricity_hours_missing,
     non_positive_prices,
@@ -59,6 +60,8 @@ def run_checks(
         else None
     )
     results.append(price_jumps(prices, actions))
+    # history_from cuts a ticker's history: only what is left of it is checked for a change of company
+    results.append(company_change(prices, con.sql("SELECT ticker, history_from FROM core.universe").pl()))
     if table_exists(con, "core.electricity_demand_hourly"):
         hourly = con.sql("SELECT respondent, subba, type, period_utc FROM core.electricity_demand_hourly").pl()
         results.append(electricity_hours_missing(hourly))

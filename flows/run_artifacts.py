@@ -2,8 +2,10 @@
 
 `event-impact` (table): the largest day-0 abnormal moves of the latest events. `group-impact` (table): group
 CAARs, with the recommended test's p-value when marts.group_impact is present. `electricity-impact` (table):
-the Jevons check, when electricity data is present. `run-summary` (markdown): rows per table, warnings,
-data-quality results, freshness, the warehouse path and example SQL. All read the published warehouse.
+the Jevons check, when electricity data is present. `shock-candidates` (table): the newest days a group moved
+abnormally with no catalogued event (flows.shocks). `run-summary` (markdown): rows per table, warnings,
+data-quality results, freshness, the warehouse path and example SQL. All read the published warehouse. Every
+window figure carries `confounded_by` (marts.event_overlaps): the other catalogued events inside its window.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import duckdb
 import polars as pl
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from flows.shocks import ARTIFACT_KEY as SHOCKS_KEY
+from flows.shocks import confounded_sql, shock_artifact_rows
 from warehouse.introspect import table_exists
 
 LATEST_EVENTS = 3
@@ -26,8 +30,17 @@ def _round(frame: pl.DataFrame, digits: int = 4) -> list[dict[str, Any]]:
     return frame.with_columns(pl.col(floats).round(digits)).with_columns(pl.col(pl.Date).cast(pl.String)).to_dicts()
 
 
+def _confounded(con: duckdb.DuckDBPyConnection, alias: str) -> tuple[str, str]:
+    """`, confounded_by` and its join (flows.shocks.confounded_sql), or nothing before marts.event_overlaps."""
+    if not table_exists(con, "marts.event_overlaps"):
+        return "", ""
+    select, join = confounded_sql(alias)
+    return f", {select}", join
+
+
 def event_impact_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Largest absolute day-0 abnormal returns of the latest events with results."""
+    conf_sel, conf_join = _confounded(con, "r")
     return _round(
         con.sql(
             f"""
@@ -39,8 +52,9 @@ def event_impact_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                 FROM marts.event_impact i JOIN latest USING (event_id)
                 WHERE i.model = 'market' AND i.window_start = 0 AND i.window_end = 0 AND i.car IS NOT NULL
             )
-            SELECT event_id, day0, ticker, "group", raw_return, car AS abnormal_return, car_t, p_value
-            FROM ranked WHERE rank <= {MOVES_PER_EVENT} ORDER BY day0 DESC, abs(car) DESC
+            SELECT r.event_id, r.day0, r.ticker, r."group", r.raw_return, r.car AS abnormal_return, r.car_t,
+                   r.p_value{conf_sel}
+            FROM ranked r {conf_join} WHERE r.rank <= {MOVES_PER_EVENT} ORDER BY r.day0 DESC, abs(r.car) DESC
             """
         ).pl()
     )
@@ -55,10 +69,11 @@ def group_impact_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         }
         p_col = next((c for c in ("kp_bmp_p", "bmp_kp_p", "kolari_pynnonen_p") if c in columns), None)
         p_sel = f", {p_col} AS recommended_p" if p_col else ""
+        conf_sel, conf_join = _confounded(con, "g")
         query = f"""
-            SELECT g.event_id, g."group", g.window_start, g.window_end, g.n, g.caar, g.median_car{p_sel}
+            SELECT g.event_id, g."group", g.window_start, g.window_end, g.n, g.caar, g.median_car{p_sel}{conf_sel}
             FROM marts.group_impact g
-            JOIN (SELECT DISTINCT event_id, day0 FROM marts.event_impact) d USING (event_id)
+            JOIN (SELECT DISTINCT event_id, day0 FROM marts.event_impact) d ON d.event_id = g.event_id {conf_join}
             WHERE g.model = 'market' AND d.day0 >= (SELECT max(day0) FROM marts.event_impact) - INTERVAL 400 DAY
             ORDER BY d.day0 DESC, g."group", g.window_start, g.window_end
         """
@@ -78,7 +93,20 @@ def electricity_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The Jevons check, when it has rows."""
     if not table_exists(con, "marts.jevons_check"):
         return []
-    return _round(con.sql("SELECT * FROM marts.jevons_check ORDER BY event_date DESC").pl())
+    if not table_exists(con, "marts.event_overlaps"):
+        return _round(con.sql("SELECT * FROM marts.jevons_check ORDER BY event_date DESC").pl())
+    # its two stock figures are windows [0,0] and [0,+5]: each with the catalogued events inside it
+    return _round(
+        con.sql(
+            """
+            SELECT j.*, o0.confounded_by AS day0_confounded_by, o5.confounded_by AS caar_0_5_confounded_by
+            FROM marts.jevons_check j
+            LEFT JOIN marts.event_overlaps o0 ON o0.event_id = j.event_id AND o0.window_start = 0 AND o0.window_end = 0
+            LEFT JOIN marts.event_overlaps o5 ON o5.event_id = j.event_id AND o5.window_start = 0 AND o5.window_end = 5
+            ORDER BY j.event_date DESC
+            """
+        ).pl()
+    )
 
 
 def run_summary_markdown(con: duckdb.DuckDBPyConnection, path: Path, run_id: str) -> str:
@@ -147,6 +175,13 @@ def publish_artifacts(path: Path, run_id: str) -> list[str]:
         keys.append("event-impact")
         create_table_artifact(group_impact_rows(con), key="group-impact", description="Group CAARs of recent events")
         keys.append("group-impact")
+        # written on every run, empty included, so the UI never shows an earlier run's list as current
+        create_table_artifact(
+            shock_artifact_rows(con),
+            key=SHOCKS_KEY,
+            description="Newest days a group moved abnormally with no catalogued event (marts.shock_candidates)",
+        )
+        keys.append(SHOCKS_KEY)
         rows = electricity_rows(con)
         if rows:
             create_table_artifact(

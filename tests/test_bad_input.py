@@ -129,6 +129,16 @@ def _impact(event: str, tickers: str) -> Callable[[Path], list[str]]:
     return make
 
 
+def _shocks(*args: str) -> Callable[[Path], list[str]]:
+    """`jevons shocks` against the same tiny warehouse as `_impact`'s."""
+
+    def make(tmp: Path) -> list[str]:
+        wh = _impact("deepseek_selloff", "SPY")(tmp)[-1]
+        return ["shocks", *args, "--warehouse", wh]
+
+    return make
+
+
 def _argv(*args: str) -> Callable[[Path], list[str]]:
     def make(tmp: Path) -> list[str]:
         return [a.replace("<tmp>", str(tmp)) for a in args]
@@ -345,6 +355,18 @@ CASES: list[Case] = [
         "unknown event (`jevons impact`)",
         _impact("deepseek_r2", "SPY"),
         "--event: unknown event 'deepseek_r2'; known events: talen_cumulus_sale, nvidia_blackwell, gpt4o_mini",
+    ),
+    Case(
+        "CLI arguments",
+        "unknown group (`jevons shocks`)",
+        _shocks("--group", "power"),
+        "--group: unknown group 'power'; groups: ai_hardware, gas, grid_equipment, independent_power, nuclear_uranium, regulated_utilities, sector_etfs",
+    ),
+    Case(
+        "CLI arguments",
+        "bad date (`jevons shocks --since`)",
+        _shocks("--since", "2024-13-01"),
+        "--since: '2024-13-01' is not a date (use YYYY-MM-DD, e.g. 2024-01-01)",
     ),
     Case(
         "config",

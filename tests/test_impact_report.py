@@ -172,9 +172,25 @@ def test_default_events(report: Path, real_run: tuple[Path, RunSummary, list[Any
     assert len(shown) == 7
 
 
+def _held(wh: Path) -> dict[tuple[str, int, int], str]:
+    """marts.event_overlaps' confounded_by per (event, window): the report's "(window holds …)" marker."""
+    return {
+        (e, ws, we): c
+        for e, ws, we, c in _rows(
+            wh, "SELECT event_id, window_start, window_end, confounded_by FROM marts.event_overlaps"
+        )
+        if c
+    }
+
+
+def _window(value: float | None, held: dict[tuple[str, int, int], str], key: tuple[str, int, int]) -> str:
+    return fmt_pct(value) + (f" (window holds {held[key]})" if value is not None and key in held else "")
+
+
 def test_every_table_cell_comes_from_the_marts(report: Path, real_run: tuple[Path, RunSummary, list[Any]]) -> None:
     wh = real_run[0]
     tables = parse(report / REPORT_FILE).tables
+    held = _held(wh)
     # headline: the power group's CAARs and the largest day-0 fall, per shown event
     for row in tables["headline"][1:]:
         event_id = row[0]
@@ -204,11 +220,11 @@ def test_every_table_cell_comes_from_the_marts(report: Path, real_run: tuple[Pat
             name,
             category,
             str(day0),
-            fmt_pct(caar[(0, 0)][1]),
-            fmt_pct(caar[(0, 1)][1]),
+            _window(caar[(0, 0)][1], held, (event_id, 0, 0)),
+            _window(caar[(0, 1)][1], held, (event_id, 0, 1)),
             str(caar[(0, 1)][0]),
             worst_ticker,
-            fmt_pct(worst_car),
+            _window(worst_car, held, (event_id, 0, 0)),
         ]
     # day-0 tables: every ticker of every shown event
     day0_tables = [k for k in tables if k.startswith("day0-")]
@@ -226,7 +242,7 @@ def test_every_table_cell_comes_from_the_marts(report: Path, real_run: tuple[Pat
         assert tables[key][1:] == expected, key
     # timeline: every catalog event with the power group's [0,+1] CAAR
     expected_tl = [
-        [str(d), e, c, n, _txt(d0), _txt(k), fmt_pct(caar) if k else "–"]
+        [str(d), e, c, n, _txt(d0), _txt(k), _window(caar, held, (e, 0, 1)) if k else "–"]
         for d, e, c, n, d0, k, caar in _rows(
             wh,
             """SELECT e.event_date, e.event_id, e.category, e.name, d.day0, g.n, g.caar FROM core.ai_events e
@@ -241,7 +257,19 @@ def test_every_table_cell_comes_from_the_marts(report: Path, real_run: tuple[Pat
     assert len(expected_tl) == _rows(wh, "SELECT count(*) FROM core.ai_events")[0][0]
     # the Jevons check, verbatim from marts.jevons_check
     expected_jc = [
-        [e, str(d), str(n), fmt_pct(c0), fmt_pct(c5), fmt_pp(g3), fmt_pp(g6), str(r6), mr, do, v]
+        [
+            e,
+            str(d),
+            str(n),
+            _window(c0, held, (e, 0, 0)),
+            _window(c5, held, (e, 0, 5)),
+            fmt_pp(g3),
+            fmt_pp(g6),
+            str(r6),
+            mr,
+            do,
+            v,
+        ]
         for e, d, n, c0, c5, g3, g6, r6, mr, do, v in _rows(
             wh,
             "SELECT event_id, event_date, power_n_tickers, power_caar_day0, power_caar_0_5, "
@@ -265,7 +293,8 @@ def _check_png(data: bytes, name: str) -> None:
 
 def test_every_png_decodes_and_is_not_trivial(report: Path) -> None:
     pngs = sorted(report.glob("*.png"))
-    assert len(pngs) == 1 + 2 * 7  # timeline + CAR paths and day-0 bars per event (no electricity data)
+    # timeline, the shocks' z chart, CAR paths and day-0 bars per event (no electricity data)
+    assert len(pngs) == 2 + 2 * 7
     for png in pngs:
         _check_png(png.read_bytes(), png.name)
     embedded = parse(report / REPORT_FILE).images
@@ -395,7 +424,7 @@ def test_unchanged_charts_are_reused_byte_for_byte(
     wh = real_run[0]
     when = datetime(2026, 8, 3, 7, 0, tzinfo=UTC)
     fresh = build_report(wh, tmp_path / "fresh", generated_at=when)
-    assert len(fresh.charts_drawn) == len(fresh.charts) == 1 + 2 * 7
+    assert len(fresh.charts_drawn) == len(fresh.charts) == 2 + 2 * 7  # + timeline and the shocks' z chart
     again = build_report(wh, tmp_path / "fresh", generated_at=when)
     assert again.charts_drawn == []
     redraw = build_report(wh, tmp_path / "redraw", generated_at=when)  # an empty folder: everything drawn

@@ -70,9 +70,9 @@ class ShockConfig:
 
     Defaults: about a trading year of estimation ending the day before (the most recent information without
     look-ahead; gap_days >= 1 is enforced), at least 120 usable days as in the event study, |z| >= 4 (about 0.02
-    false candidates per group-year under normal residuals; see docs/methods-shocks.md for the figure measured
-    with fat-tailed simulated groups), and the three largest movers listed. Groups in `exclude_groups` (the
-    benchmarks themselves) are not tested.
+    false candidates per group-year under normal residuals; docs/methods.md, "Shocks not in the catalog", has the
+    figure measured with fat-tailed simulated groups), and the three largest movers listed. Groups in
+    `exclude_groups` (the benchmarks themselves) are not tested.
     """
 
     estimation_days: int = 250

@@ -59,6 +59,11 @@ MIGRATIONS: list[Migration] = [
         "weather: core NOAA degree days and zone daily temperature; marts weather models, normalised demand",
     ),
     Migration(9, "IEA data-centre electricity: core.datacentre_electricity (seed datacentre_electricity.csv)"),
+    Migration(
+        10,
+        "confounded windows in the Jevons check: marts.jevons_check.reaction_confounded_by",
+        sql=("ALTER TABLE marts.jevons_check ADD COLUMN IF NOT EXISTS reaction_confounded_by VARCHAR",),
+    ),
 ]
 
 

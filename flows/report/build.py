@@ -17,8 +17,9 @@ import polars as pl
 
 from flows.report import sections
 from flows.report.cache import ChartCache, write_atomic
-from flows.report.markup import document, esc, fmt_pct
+from flows.report.markup import document, esc
 from flows.report.marts import RUN_FIRST, read_marts
+from flows.report.shocks import fmt_window, read_shock_frames, shocks_section, with_confounders
 from transforms import report_data as rd
 from warehouse.errors import JevonsInputError
 from warehouse.query import open_for_query
@@ -52,6 +53,8 @@ def build_report(
             con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
         )
         marts = read_marts(con)
+        shock_frames = read_shock_frames(con)
+        marts.overlaps = shock_frames.overlaps
     finally:
         con.close()
     known = set(marts.events["event_id"].to_list())
@@ -80,7 +83,11 @@ def build_report(
         if marts.group_impact is not None
         else "the mean of car over the group's tickers in marts.event_impact"
     )
-    result.headline = rd.headline(marts.events, marts.impact, selection.event_ids, marts.group_impact)
+    result.headline = with_confounders(
+        rd.headline(marts.events, marts.impact, selection.event_ids, marts.group_impact),
+        marts.overlaps,
+        {"confounded_day0": (0, 0), "confounded_0_1": (0, 1)},
+    )
     charts = ChartCache(out)
     groups = rd.ticker_groups(marts.impact)
     bands = rd.car_bands(marts.abnormal.filter(pl.col("event_id").is_in(selection.event_ids)), groups)
@@ -92,6 +99,7 @@ def build_report(
         sections.timeline_section(marts, selection, charts),
         *(sections.event_section(marts, eid, bands, charts) for eid in selection.event_ids),
         sections.electricity_section(marts, selection.event_ids, charts, result.notes),
+        shocks_section(shock_frames, charts),
         sections.method_section(groups["group"].unique().to_list(), caar_source),
     ]
     write_atomic(result.html_path, document(title, "".join(body)))
@@ -117,11 +125,11 @@ def report_markdown(result: ReportResult) -> str:
             r["name"],
             r["category"],
             str(r["day0"]),
-            fmt_pct(r["caar_day0"]),
-            fmt_pct(r["caar_0_1"]),
+            fmt_window(r["caar_day0"], r.get("confounded_day0")),
+            fmt_window(r["caar_0_1"], r.get("confounded_0_1")),
             "–" if r["n_power"] is None else str(r["n_power"]),
             r["largest_fall_ticker"] or "–",
-            fmt_pct(r["largest_fall_car"]),
+            fmt_window(r["largest_fall_car"], r.get("confounded_day0")),
         ]
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     lines += ["", f"{len(result.charts)} charts beside it."]

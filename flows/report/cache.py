@@ -18,7 +18,7 @@ import polars as pl
 
 from flows.report.markup import img
 
-CHART_PATTERNS = ("timeline_power_caar.png", "*_car_paths.png", "*_day0.png", "*_demand.png")
+CHART_PATTERNS = ("timeline_power_caar.png", "*_car_paths.png", "*_day0.png", "*_demand.png", "shocks_z.png")
 """The file names of the charts, so a report can remove those an earlier one left for events it does not show."""
 
 

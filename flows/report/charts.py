@@ -142,6 +142,7 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
     colour = group_colour(group)
     data = tl.filter(pl.col("caar").is_not_null())
     ax.axhline(0, color="#444", lw=0.8)
+    held = set(data.filter(pl.col("confounded_by").is_not_null())["event_id"]) if "confounded_by" in data else set()
     for r in data.iter_rows(named=True):
         v = r["caar"] * 100
         ax.vlines(r["event_date"], 0, v, color=colour, alpha=0.6, lw=1.5)
@@ -150,6 +151,7 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
             v,
             marker=CATEGORY_MARKERS.get(r["category"], "D"),
             color=colour,
+            mfc="white" if r["event_id"] in held else colour,  # hollow: the window holds another event
             ms=8,
             mec="black",
             mew=0.6,
@@ -167,7 +169,7 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
         dx, ha = ((0, "center"), (14, "left"), (-14, "right"))[level % 3]
         dy = 8 if level == 0 else 16 + 12 * (level // 3)
         ax.annotate(
-            r["event_id"],
+            r["event_id"] + (f" (window holds {r['confounded_by']})" if r["event_id"] in held else ""),
             (r["event_date"], v),
             xytext=(dx, dy if v >= 0 else -dy),
             textcoords="offset points",
@@ -193,6 +195,21 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
         Line2D([], [], marker=m, color=colour, mec="black", mew=0.6, ls="", ms=8, label=f"{c} event")
         for c, m in CATEGORY_MARKERS.items()
     ]
+    if held:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color=colour,
+                mfc="white",
+                mec="black",
+                mew=0.6,
+                ls="",
+                ms=8,
+                label="window holds another catalogued event",
+            )
+        )
     if missing.height:
         handles.append(Line2D([], [], marker="x", color="#777", ls="", ms=7, label="no results (not in the chart)"))
     ax.legend(handles=handles, loc="best", fontsize=9)
@@ -232,4 +249,44 @@ def chart_demand(part: pl.DataFrame, event_id: str, event_date: date) -> bytes:
     axes[-1].set_xlabel("local date")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", fontsize=9, ncols=3, frameon=False)
     fig.suptitle(f"Daily electricity demand (EIA-930) around {event_id} ({event_date})", fontsize=12, fontweight="bold")
+    return _png(fig)
+
+
+def chart_shock_z(series: pl.DataFrame, candidates: pl.DataFrame, groups: Sequence[str], threshold: float) -> bytes:
+    """One panel per group: the daily z of its portfolio's abnormal return (flows.report.shocks), the ±threshold
+    lines, the days a catalogued event covers (black) and the shock candidates (red, dated)."""
+    fig = Figure(figsize=(13, 1.9 * len(groups) + 1.2), layout="constrained")
+    axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, g in zip(axes, groups, strict=True):
+        part = series.filter(pl.col("group") == g).sort("date")
+        ax.plot(part["date"].to_list(), part["z"].to_list(), color=group_colour(g), lw=0.6, alpha=0.8)
+        for level in (threshold, -threshold):
+            ax.axhline(level, color="#444", lw=0.8, ls="--")
+        covered = part.filter(pl.col("covered"))
+        ax.plot(covered["date"].to_list(), covered["z"].to_list(), ls="", marker="v", color="black", ms=4)
+        cand = candidates.filter(pl.col("group") == g) if candidates.height else candidates
+        if cand.height:
+            ax.plot(cand["date"].to_list(), cand["z"].to_list(), ls="", marker="o", mfc="none", mec="#d00", ms=7)
+            for r in cand.sort(pl.col("z").abs(), descending=True).head(3).iter_rows(named=True):
+                ax.annotate(
+                    f"{r['date']:%Y-%m-%d}",
+                    (r["date"], r["z"]),
+                    xytext=(4, 4 if r["z"] >= 0 else -10),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color="#a00",
+                )
+        ax.set_ylabel(f"{g}\nz", fontsize=9)
+        ax.grid(alpha=0.3)
+    locator = AutoDateLocator()
+    axes[-1].xaxis.set_major_locator(locator)
+    axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    handles = [
+        Line2D([], [], color="#777", lw=0.8, label="z of the group's abnormal return"),
+        Line2D([], [], color="#444", lw=0.8, ls="--", label=f"|z| = {threshold:g}"),
+        Line2D([], [], ls="", marker="v", color="black", ms=4, label="catalogued event (day 0 or +1)"),
+        Line2D([], [], ls="", marker="o", mfc="none", mec="#d00", ms=7, label="shock candidate (3 largest dated)"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=9, frameon=False)
+    fig.suptitle("Daily z by group: moves the market does not explain", fontsize=12, fontweight="bold")
     return _png(fig)

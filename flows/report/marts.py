@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
@@ -25,6 +25,8 @@ class MartFrames:
     demand_daily: pl.DataFrame
     jevons: pl.DataFrame
     prices_through: date | None
+    overlaps: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """marts.event_overlaps (event_id, window, confounded_by): set by build_report (flows.report.shocks)."""
 
 
 def _group_impact(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:

@@ -23,6 +23,7 @@ from flows.report.markup import (
     td_wide,
 )
 from flows.report.marts import RUN_FIRST, MartFrames
+from flows.report.shocks import event_window_note, fmt_window, with_confounders
 from flows.report.style import group_colour, group_order
 from transforms import report_data as rd
 
@@ -34,11 +35,11 @@ def headline_rows(head: pl.DataFrame) -> list[list[str]]:
             td_txt(r["name"]),
             td_txt(r["category"]),
             td_day(r["day0"]),
-            td_num(fmt_pct(r["caar_day0"])),
-            td_num(fmt_pct(r["caar_0_1"])),
+            td_num(fmt_window(r["caar_day0"], r.get("confounded_day0"))),
+            td_num(fmt_window(r["caar_0_1"], r.get("confounded_0_1"))),
             td_num("–" if r["n_power"] is None else str(r["n_power"])),
             td_txt(r["largest_fall_ticker"]),
-            td_num(fmt_pct(r["largest_fall_car"])),
+            td_num(fmt_window(r["largest_fall_car"], r.get("confounded_day0"))),
         ]
         for r in head.iter_rows(named=True)
     ]
@@ -93,6 +94,7 @@ def headline_section(
 def timeline_section(marts: MartFrames, selection: rd.EventSelection, charts: ChartCache) -> str:
     window = (0, 1)
     tl = rd.timeline(marts.events, marts.impact, rd.POWER_GROUP, window, marts.group_impact)
+    tl_rows = with_confounders(tl, marts.overlaps, {"confounded_by": window}) if marts.overlaps.height else tl
     rows = [
         [
             td_day(r["event_date"]),
@@ -101,9 +103,9 @@ def timeline_section(marts: MartFrames, selection: rd.EventSelection, charts: Ch
             td_txt(r["name"]),
             td_day(r["day0"]),
             td_num("–" if r["n"] is None else str(r["n"])),
-            td_num(fmt_pct(r["caar"])),
+            td_num(fmt_window(r["caar"], r.get("confounded_by"))),
         ]
-        for r in tl.iter_rows(named=True)
+        for r in tl_rows.iter_rows(named=True)
     ]
     header = ("event date", "event", "category", "name", "day 0", "n tickers", "CAAR [0,+1]")
     return (
@@ -112,7 +114,7 @@ def timeline_section(marts: MartFrames, selection: rd.EventSelection, charts: Ch
             "timeline_power_caar.png",
             "timeline of the power group's CAAR",
             "chart_timeline",
-            tl,
+            tl_rows,
             rd.POWER_GROUP,
             window,
             list(selection.event_ids),
@@ -131,6 +133,7 @@ def event_section(marts: MartFrames, eid: str, bands: pl.DataFrame, charts: Char
         f"<h2 id='event-{esc(eid)}'>{esc(ev['name'])} <span class='muted'>({esc(eid)}, {esc(ev['category'])}, "
         f"event date {esc(ev['event_date'])}, day 0 {esc(day0)})</span></h2>",
         f"<p>{esc(ev['description'])}</p>",
+        event_window_note(marts.overlaps, eid) if marts.overlaps.height else "",
     ]
     ev_bands = bands.filter(pl.col("event_id") == eid)
     dates = (
@@ -217,6 +220,8 @@ def electricity_section(marts: MartFrames, event_ids: Sequence[str], charts: Cha
         notes.append("marts.jevons_check is empty")
         return "".join(parts)
     jt = rd.jevons_table(marts.jevons)
+    if marts.overlaps.height:
+        jt = with_confounders(jt, marts.overlaps, {"confounded_day0": (0, 0), "confounded_0_5": (0, 5)})
     if max(jt["n_regions_6m"].to_list() + marts.jevons["n_regions_3m"].to_list(), default=0) == 0:
         parts.append(
             note(
@@ -229,8 +234,8 @@ def electricity_section(marts: MartFrames, event_ids: Sequence[str], charts: Cha
             td_day(r["event_id"]),
             td_day(r["event_date"]),
             td_num(str(r["power_n_tickers"])),
-            td_num(fmt_pct(r["power_caar_day0"])),
-            td_num(fmt_pct(r["power_caar_0_5"])),
+            td_num(fmt_window(r["power_caar_day0"], r.get("confounded_day0"))),
+            td_num(fmt_window(r["power_caar_0_5"], r.get("confounded_0_5"))),
             td_num(fmt_pp(r["demand_growth_change_3m_pp"])),
             td_num(fmt_pp(r["demand_growth_change_6m_pp"])),
             td_num(str(r["n_regions_6m"])),

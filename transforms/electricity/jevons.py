@@ -70,6 +70,21 @@ def _caar(event_impact: pl.DataFrame, config: JevonsConfig, start: int, end: int
     )
 
 
+def _with_reaction_confounders(out: pl.DataFrame, overlaps: pl.DataFrame | None) -> pl.DataFrame:
+    """reaction_confounded_by: the overlaps of [0,+5] where the event has a [0,+5] CAAR, else of [0,0]."""
+    if overlaps is None or overlaps.is_empty():
+        return out.with_columns(pl.lit(None, pl.String).alias("reaction_confounded_by"))
+    by_window = {
+        w: overlaps.filter((pl.col("window_start") == w[0]) & (pl.col("window_end") == w[1])).select(
+            pl.col("event_id").cast(pl.String), pl.col("confounded_by").cast(pl.String).alias(f"_held_{w[1]}")
+        )
+        for w in ((0, 0), (0, 5))
+    }
+    joined = out.join(by_window[(0, 0)], on="event_id", how="left").join(by_window[(0, 5)], on="event_id", how="left")
+    held = pl.when(pl.col("power_caar_0_5").is_not_null()).then(pl.col("_held_5")).otherwise(pl.col("_held_0"))
+    return joined.with_columns(held.alias("reaction_confounded_by")).drop("_held_0", "_held_5")
+
+
 def _market_reaction(caar_0_5: float | None, caar_day0: float | None, threshold: float) -> tuple[str, str]:
     value, label = (caar_0_5, "[0,+5]") if caar_0_5 is not None else (caar_day0, "day 0")
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -98,12 +113,18 @@ def _demand_outcome(
 
 
 def jevons_check(
-    impact: pl.DataFrame, event_impact: pl.DataFrame, events: pl.DataFrame, config: JevonsConfig | None = None
+    impact: pl.DataFrame,
+    event_impact: pl.DataFrame,
+    events: pl.DataFrame,
+    config: JevonsConfig | None = None,
+    overlaps: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """marts.jevons_check rows (JEVONS_SCHEMA): one per efficiency event, market fear vs demand outcome.
 
     `event_impact` is marts.event_impact (per-ticker CARs with their group); the group's CAAR is the mean CAR
-    over its tickers. The demand changes are growth_change_pp of `impact` rows with status ok.
+    over its tickers. The demand changes are growth_change_pp of `impact` rows with status ok. `overlaps`
+    (marts.event_overlaps) names the other catalogued events inside the window the market reaction reads
+    (reaction_confounded_by), and the verdict says so: such a reaction is not this event's alone.
     """
     config = config or JevonsConfig()
     efficiency = events.filter(pl.col("category") == "efficiency").select(
@@ -142,9 +163,12 @@ def jevons_check(
             pl.mean_horizontal(cols).alias(f"demand_growth_change_{horizon}_pp"),
             pl.sum_horizontal([pl.col(c).is_not_null() for c in cols]).cast(pl.Int32).alias(f"n_regions_{horizon}"),
         )
+    out = _with_reaction_confounders(out, overlaps)
     reactions, outcomes, verdicts = [], [], []
     for row in out.iter_rows(named=True):
         reaction, reaction_text = _market_reaction(row["power_caar_0_5"], row["power_caar_day0"], config.caar_threshold)
+        if row["reaction_confounded_by"] and reaction != "no_stock_data":
+            reaction_text = reaction_text[:-1] + f"; window holds {row['reaction_confounded_by']})"
         outcome, outcome_text = _demand_outcome(
             row["demand_growth_change_6m_pp"],
             row["n_regions_6m"],

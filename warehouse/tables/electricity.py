@@ -178,6 +178,12 @@ JEVONS_CHECK = register(
             Column("market_reaction", "VARCHAR", "feared_less_demand, expected_more_demand, little_reaction or no_stock_data", nullable=False),
             Column("demand_outcome", "VARCHAR", "slowed, did_not_slow or not_enough_data_yet", nullable=False),
             Column("verdict", "VARCHAR", "The two findings in plain words, with the figures", nullable=False),
+            Column(
+                "reaction_confounded_by",
+                "VARCHAR",
+                "Other catalogued events whose day 0 falls inside the window market_reaction reads ([0,+5], else day "
+                "0; marts.event_overlaps): the reaction mixes theirs. Null = a clean window",
+            ),
         ),
     )
 )

@@ -18,7 +18,7 @@ SHOCK_CANDIDATES = register(
             "return / its standard error from the portfolio's own residuals over a rolling estimation window that "
             "ends before the day (Brown and Warner's crude dependence adjustment: it absorbs the group's "
             "cross-correlation), with the prediction-error correction; |z| >= threshold_z. A candidate is a "
-            "proposal for warehouse/seeds/ai_events.csv, not a catalogued event. Method: docs/methods-shocks.md."
+            "proposal for warehouse/seeds/ai_events.csv, not a catalogued event. Method: docs/methods.md (shocks not in the catalog)."
         ),
         primary_key=("group", "date"),
         introduced_in=SHOCKS_MIGRATION,
