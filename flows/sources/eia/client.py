@@ -46,6 +46,10 @@ class EiaHttpError(JevonsSourceError):
         super().__init__(message)
 
 
+class EiaUnreachableError(EiaHttpError):
+    """EIA's host does not resolve or refuses the connection: no network, so the whole fetch stops at once."""
+
+
 class EiaResponseError(JevonsSourceError):
     """EIA answered 200 with a body that is not a v2 data response (no `response.data`, bad `total`)."""
 
@@ -142,7 +146,7 @@ class EiaClient:
         except requests.ConnectionError as exc:
             cause = unreachable_cause(describe(exc))
             if cause is not None:
-                raise EiaHttpError(f"EIA {self.base_url}: {cause}; check the network (not retried)") from None
+                raise EiaUnreachableError(f"EIA {self.base_url}: {cause}; check the network (not retried)") from None
             raise Retryable(f"connection failed ({type(exc).__name__})") from None
         except requests.RequestException as exc:
             raise EiaHttpError(f"EIA {where}: request failed: {scrub(str(exc), self._key)}") from None
