@@ -184,7 +184,8 @@ def run(
         bool, typer.Option("--no-report", help="Skip the HTML impact report (tables and artifacts still update)")
     ] = False,
     export_to: Annotated[
-        Path | None, typer.Option("--export-to", help="Also export core and marts as Parquet to DIR (jevons export)")
+        Path | None,
+        typer.Option("--export-to", metavar="DIR", help="Also export core and marts as Parquet to DIR (jevons export)"),
     ] = None,
     **sources: Path | None,
 ) -> None:
