@@ -159,6 +159,8 @@ def print_summary(summary: Any) -> None:
         console.print("No event has day-0 results yet (see marts.event_skips).")
     if getattr(summary, "report", None):
         console.print(f"Impact report: {summary.report}", highlight=False, soft_wrap=True)
+    if getattr(summary, "export", None):
+        console.print(f"Parquet export: {summary.export}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -182,6 +184,10 @@ def run(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Skip the HTML impact report (tables and artifacts still update)")
     ] = False,
+    export_to: Annotated[
+        Path | None,
+        typer.Option("--export-to", metavar="DIR", help="Also export core and marts as Parquet to DIR (jevons export)"),
+    ] = None,
     **sources: Path | None,
 ) -> None:
     """Run the daily pipeline once: load prices and seeds, compute the event study, publish the warehouse.
@@ -215,6 +221,7 @@ def run(
                 universe_csv=str(universe) if universe else None,
                 require_electricity=require_electricity,
                 report=not no_report,
+                export_to=str(export_to.resolve()) if export_to else None,
             )
     print_summary(summary)
 
@@ -440,6 +447,12 @@ app.command()(export)
 app.command()(shocks)  # `jevons shocks`: flows/cli_shocks.py
 
 
+def is_click_exception(exc: BaseException) -> bool:
+    """Whether `exc` is click's ClickException (usage errors) from whichever click typer uses: typer 0.29
+    vendors click as `typer._click`, so an isinstance check against the `click` package never matches."""
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
+
+
 def run_cli(argv: list[str] | None = None) -> int:
     """Run the CLI on argv and return the exit code: friendly errors, 2 for user mistakes, no tracebacks."""
     _prefect_defaults()
@@ -457,11 +470,9 @@ def run_cli(argv: list[str] | None = None) -> int:
         err_console.print("aborted")
         return 1
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):  # usage errors carry their own exit code (2)
-            exc.show()
-            return int(exc.exit_code)
+        if is_click_exception(exc):  # usage errors carry their own exit code (2)
+            exc.show()  # type: ignore[attr-defined]
+            return int(exc.exit_code)  # type: ignore[attr-defined]
         raise
     return result if isinstance(result, int) else 0
 

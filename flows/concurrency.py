@@ -12,7 +12,7 @@ Only a shared server serialises anything, so a run on a temporary API (the early
 flows/prefect_api.py, or Prefect's own ephemeral one) takes no slot. It must not: a temporary server keeps
 leases in memory while the slot count lives in its database (~/.jevons/prefect), so a run killed holding the
 slot would leave it occupied for every later local run, with no lease left to expire. A team server should
-keep leases on disk for the same reason (`PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE`, docs/operations-team.md).
+keep leases on disk for the same reason (`PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE`, docs/operations.md).
 """
 
 from __future__ import annotations

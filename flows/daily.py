@@ -34,7 +34,7 @@ from flows.sources.registry import KIND_ELECTRICITY, SourceSpec
 from transforms.event_study import MODEL_MARKET, MODELS, DenseStudy, EventStudyConfig, EventStudyResult, run_dense_study
 from warehouse import seeds
 from warehouse.connection import resolve_path, staged_writer
-from warehouse.errors import JevonsError, JevonsInputError
+from warehouse.errors import JevonsError
 from warehouse.load import LoadResult, load_frames, record_run, record_warnings, sync
 from warehouse.tables.core import AI_EVENTS, UNIVERSE
 from warehouse.tables.marts import ABNORMAL_RETURNS, EVENT_IMPACT, EVENT_SKIPS, GROUP_IMPACT
@@ -55,6 +55,7 @@ class RunSummary:
     headline_event: str | None = None
     headline_moves: list[dict[str, Any]] = field(default_factory=list)
     report: str | None = None
+    export: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,10 +69,11 @@ class RunSummary:
 
 
 def _no_retry_on_user_error(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry only what a retry can fix: never a bad file or bad argument."""
+    """Retry only what the client did not: never a JevonsError (a bad file or argument, or a source that already
+    spent its own retries or failed fast: flows.sources.retry is the one retry layer), only the unexpected."""
     try:
         state.result()
-    except JevonsInputError:
+    except JevonsError:
         return False
     except Exception:
         return True
@@ -275,12 +277,14 @@ def daily(
     universe_csv: str | None = None,
     require_electricity: bool = False,
     report: bool = True,
+    export_to: str | None = None,
 ) -> RunSummary:
     """Load seeds and prices, compute the event study, publish the warehouse; returns the run summary.
 
     `prices_from` is the CSV price source's registry option (flows.sources.registry): each registered
     option is a parameter here, so a new file source adds its keyword (and its entry in `parameters`).
-    `report=False` skips the HTML impact report (about 5 s of charts) for runs that only need the tables."""
+    `report=False` skips the HTML impact report (about 5 s of charts) for runs that only need the tables.
+    `export_to` (a folder) ends the run with a Parquet export of the published warehouse (flows.export_task)."""
     logger = get_run_logger()
     path = resolve_path(warehouse)
     run_id = _run_id()
@@ -293,6 +297,7 @@ def daily(
         "events_csv": events_csv,
         "universe_csv": universe_csv,
         "require_electricity": require_electricity,
+        "export_to": export_to,
     }
     summary = RunSummary(run_id=run_id, warehouse=str(path))
 
@@ -351,4 +356,9 @@ def daily(
     logger.info("published %s (%s, %d warnings)", path, summary.status, len(summary.warnings))
     write_artifacts(path, run_id)
     summary.report = write_impact_report(path) if report else None
+    if export_to:  # after publication, read-only: a failed export fails the run but leaves the tables published
+        from flows.export_task import export_task
+
+        exported = export_task(path, export_to)
+        summary.export = f"{exported['tables']} tables ({exported['rows']} rows) in {exported['out']}"
     return summary

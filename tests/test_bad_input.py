@@ -9,6 +9,8 @@ The tables of docs/errors.md are generated from CASES: `uv run python tests/test
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -389,6 +391,37 @@ CASES: list[Case] = [
 ]
 
 
+USAGE_CASES: list[Case] = [
+    Case("CLI usage", "unknown option", _argv("run", "--bogus"), "Error: No such option: --bogus"),
+    Case(
+        "CLI usage",
+        "option without its value",
+        _argv("run", "--prices-from"),
+        "Error: Option '--prices-from' requires an argument.",
+    ),
+    Case("CLI usage", "missing argument", _argv("sql"), "Error: Missing argument 'query'."),
+    Case("CLI usage", "unknown command", _argv("bogus"), "Error: No such command 'bogus'."),
+]
+"""Usage errors are click's: its usage line and an `Error:` line on stderr, exit code 2. Run as a subprocess of
+the installed `jevons` script, so a future typer/click change that lets them escape as a traceback fails here
+whatever exception type it uses."""
+
+
+def _jevons() -> list[str]:
+    script = Path(sys.executable).parent / "jevons"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "flows.cli"]
+
+
+@pytest.mark.parametrize("case", USAGE_CASES, ids=[c.what for c in USAGE_CASES])
+def test_usage_errors_exit_2_without_a_traceback(case: Case, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*_jevons(), *case.make(tmp_path)], capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert case.message in done.stderr.splitlines(), done.stderr
+
+
 @dataclass(frozen=True)
 class SourceCase:
     """A bad EIA response replayed through the real client: the typed error and its exact message."""
@@ -499,6 +532,16 @@ def render() -> str:
     for c in CASES:
         escaped = c.message.replace("|", "\\|")
         lines.append(f"| {c.area} | {c.what} | `{escaped}…` |")
+    lines += [
+        "",
+        "Usage errors print click's usage line, then this on stderr (exit code 2):",
+        "",
+        "| area | bad input | command | message |",
+        "|---|---|---|---|",
+    ]
+    for c in USAGE_CASES:
+        command = " ".join(["jevons", *c.make(Path("<tmp>"))])
+        lines.append(f"| {c.area} | {c.what} | `{command}` | `{c.message}` |")
     lines += [
         "",
         "EIA responses are the outside world, not a user mistake: each is a typed error naming the route, the",

@@ -37,7 +37,7 @@ def test_serve_options_become_parameters_where_the_flow_takes_them(monkeypatch: 
     monkeypatch.chdir(PROJECT)
     options = {option.name: f"/data/{option.name}" for option in registry.options()}
     built = {d.name: d for d in build_deployments("0 7 * * 1-5", "America/New_York", options, "/w/jevons.duckdb")}
-    assert built["daily"].parameters == {**options, "warehouse": "/w/jevons.duckdb"}
+    assert built["daily"].parameters == {"export_to": None, **options, "warehouse": "/w/jevons.duckdb"}
     assert built["backfill"].parameters == {"warehouse": "/w/jevons.duckdb"}  # backfill takes no source option
     [schedule] = built["daily"].schedules or []
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 7 * * 1-5", "America/New_York")  # type: ignore[union-attr]

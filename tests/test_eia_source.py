@@ -69,7 +69,7 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def client(sleeps: list[float]) -> EiaClient:
-    return EiaClient(SECRET, sleep=sleeps.append, max_workers=3)
+    return EiaClient(SECRET, sleep=sleeps.append, max_workers=3, jitter=(1.0, 1.0))  # no jitter: exact schedule
 
 
 def ra(cassettes: Path, name: str) -> Path:
@@ -351,7 +351,7 @@ def test_a_failing_page_is_retried_and_the_bound_on_concurrency_holds(mock: resp
     rows = region_rows("PJM", ["D"], hours(datetime(2024, 1, 1, tzinfo=UTC), 12_000))
     server = PagedServer(rows, fail_first={5000: 2}, delay_s=0.02).install(mock)
     sleeps: list[float] = []
-    client = EiaClient(SECRET, sleep=sleeps.append, page_length=1000, max_workers=3)
+    client = EiaClient(SECRET, sleep=sleeps.append, page_length=1000, max_workers=3, jitter=(1.0, 1.0))
     fetched = client.fetch(region_query("PJM", ["D"], "2024-01-01T00", None))
     assert fetched.frame.height == 12_000 and fetched.pages == 12
     assert len(server.requests) == 14 and sleeps == [1.0, 2.0]

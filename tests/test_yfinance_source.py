@@ -280,9 +280,10 @@ def test_dns_failure_is_a_failed_run(replay: YahooReplay, monkeypatch: pytest.Mo
         monkeypatch.setattr(yf_cache._TzCacheManager, "_tz_cache", _WarmTzCache())
     replay.dns_down = True
     sleeps = Sleeps()
-    with pytest.raises(JevonsSourceError, match=r"^Yahoo Finance unreachable: .*Failed to resolve"):
+    pattern = r"^Yahoo Finance unreachable: host name not resolved \(no network or DNS\): .*Failed to resolve"
+    with pytest.raises(JevonsSourceError, match=pattern) as info:
         make_source(AFTER_CLOSE, sleeps, max_attempts=3).fetch(["CEG", "VST"], start=date(2026, 1, 2))
-    assert len(sleeps) == 2  # retried with backoff before giving up
+    assert sleeps == [] and "not retried" in str(info.value)  # no network: a retry cannot fix it, fail fast
 
 
 def test_duplicate_timestamps_and_garbage_rows(replay: YahooReplay, real_prices_dir: Path) -> None:
@@ -548,8 +549,15 @@ def test_parse_and_classify_yfinance_errors() -> None:
         "AAPL": "rate_limited",
         "ZZZZ": "missing",
         "OLD": "missing",
-        "NET": "network",  # hidden DNS failure behind "possibly delisted" is still seen
+        "NET": "unreachable",  # hidden DNS failure behind "possibly delisted" is still seen: fail fast
     }
+    curl = "DNSError('Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com')"
+    assert classify_error(curl) == "unreachable"
+    assert classify_error("ConnectionError('Failed to perform, curl: (7) Failed to connect: Connection refused')") == (
+        "unreachable"
+    )
+    assert classify_error("Timeout('Failed to perform, curl: (28) Operation timed out after 20001 ms')") == "network"
+    assert classify_error("ConnectionError('Connection reset by peer')") == "network"
 
 
 def test_final_through_per_exchange_across_dst() -> None:

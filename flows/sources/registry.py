@@ -14,7 +14,7 @@ one `EiaRoute` entry per route, which the `eia-api` entry fetches.
 
 Adding a source (issue 14's `--electricity-from DIR`, issue 17's `--weather-from DIR`): write its module with
 an `extract(ctx: ExtractContext) -> SourceResult`, append a `SourceSpec` below, and add the parameter to
-`flows.daily.daily` (a test checks that every registered option is one). See docs/extending-sources.md.
+`flows.daily.daily` (a test checks that every registered option is one). See docs/extending.md.
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ class SourceSpec:
     - `validate`: optional `"module:function"`, `function(option_value: str) -> None`, run by the CLI before the
       flow starts so a bad file fails in a second with one clear message, not as a task traceback;
     - `load_chunk_rows`: per table, rows per upsert transaction (bounds memory of a full backfill);
-    - `retries`: how often the flow's extract task retries a failure a retry can fix (network, 5xx).
+    - `retries`: the flow's extract task retries of an unexpected error; a JevonsError is never retried by the
+      task, since the source's client already retried what a retry can fix (flows.sources.retry).
     """
 
     name: str

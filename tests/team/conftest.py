@@ -90,7 +90,7 @@ def team_server(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "PREFECT_API_DATABASE_CONNECTION_URL": postgres_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "false",
-        # as docs/operations-team.md asks: slot leases survive a server restart
+        # as docs/operations.md (running as a team) asks: slot leases survive a server restart
         "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect.server.concurrency.lease_storage.filesystem",
     }
     log = open(home / "server.log", "wb")  # noqa: SIM115 (closed in the finalizer)

@@ -5,14 +5,17 @@
   request sorts on all key columns, so pages are disjoint; rows that still repeat (a page served twice while
   EIA appends data) are dropped by key in the parsers, keeping the row fetched last.
 * **Errors.** HTTP 403 `API_KEY_INVALID` raises `EiaApiKeyError` at once (no retry: a retry cannot fix a key)
-  with a message naming `EIA_API_KEY`. HTTP 429, 5xx, timeouts, connection errors and unreadable bodies are
-  retried with exponential backoff (honouring `Retry-After`), then the subject fails. Other 4xx are not
-  retried.
+  with a message naming `EIA_API_KEY`; a host that does not resolve or refuses the connection fails at once
+  too (no network: `flows.sources.retry.unreachable_cause`). HTTP 429, 5xx, timeouts, dropped connections
+  and unreadable bodies are retried under the shared `flows.sources.retry.RetryPolicy` (exponential backoff
+  with jitter, honouring `Retry-After`, within a total time budget), then the subject fails. Other 4xx are
+  not retried.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +28,7 @@ import requests
 
 from flows.sources.eia.query import EiaQuery
 from flows.sources.eia.secrets import API_KEY_ENV, SECRET_BLOCK, EiaApiKeyError, install_log_scrubbing, scrub
+from flows.sources.retry import Retryable, RetryPolicy, call, describe, unreachable_cause
 from warehouse.errors import JevonsSourceError
 
 BASE_URL = "https://api.eia.gov/v2"
@@ -42,6 +46,10 @@ class EiaHttpError(JevonsSourceError):
         super().__init__(message)
 
 
+class EiaUnreachableError(EiaHttpError):
+    """EIA's host does not resolve or refuses the connection: no network, so the whole fetch stops at once."""
+
+
 class EiaResponseError(JevonsSourceError):
     """EIA answered 200 with a body that is not a v2 data response (no `response.data`, bad `total`)."""
 
@@ -54,16 +62,6 @@ class EiaFetch:
     frame: pl.DataFrame
     total: int
     pages: int
-
-
-class _Retryable(Exception):
-    """Internal: a failure worth another attempt; `message` is already scrubbed."""
-
-    def __init__(self, message: str, status: int | None = None, retry_after_s: float | None = None) -> None:
-        self.message = message
-        self.status = status
-        self.retry_after_s = retry_after_s
-        super().__init__(message)
 
 
 class EiaClient:
@@ -84,8 +82,11 @@ class EiaClient:
         max_attempts: int = 4,
         backoff_s: float = 1.0,
         max_backoff_s: float = 30.0,
+        budget_s: float = 120.0,
+        jitter: tuple[float, float] = (0.5, 1.5),
         timeout_s: tuple[float, float] = (10.0, 60.0),
         sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         if not api_key:
             raise EiaApiKeyError(f"no EIA API key: set {API_KEY_ENV} (free at https://www.eia.gov/opendata/)")
@@ -96,11 +97,10 @@ class EiaClient:
         self.base_url = base_url.rstrip("/")
         self.page_length = page_length
         self.max_workers = max(1, max_workers)
-        self.max_attempts = max(1, max_attempts)
-        self.backoff_s = backoff_s
-        self.max_backoff_s = max_backoff_s
+        self.policy = RetryPolicy(max(1, max_attempts), backoff_s, max_backoff_s, budget_s, jitter)
         self.timeout_s = timeout_s
         self.sleep = sleep
+        self.rng = rng or random.Random()
         self.requests_sent = 0
         self._count_lock = threading.Lock()
         install_log_scrubbing()
@@ -116,25 +116,21 @@ class EiaClient:
     def get_page(self, query: EiaQuery, offset: int) -> dict[str, Any]:
         """One page's JSON body, with bounded retries; raises EiaApiKeyError, EiaHttpError, EiaResponseError."""
         where = f"{query.subject} (offset {offset})"
-        last: _Retryable | None = None
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                return self._attempt(query, offset, where)
-            except _Retryable as exc:
-                last = exc
-                if attempt == self.max_attempts:
-                    break
-                delay = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
-                if exc.retry_after_s is not None:
-                    delay = min(self.max_backoff_s, max(delay, exc.retry_after_s))
-                log.warning(
-                    "EIA %s: %s; retry %d/%d in %.1fs", where, exc.message, attempt, self.max_attempts - 1, delay
-                )
-                self.sleep(delay)
-        assert last is not None
-        raise EiaHttpError(
-            f"EIA {where}: gave up after {self.max_attempts} attempts; last error: {last.message}", last.status
-        ) from None
+
+        def give_up(_what: str, attempts: int, last: Retryable) -> EiaHttpError:
+            return EiaHttpError(
+                f"EIA {where}: gave up after {attempts} attempts; last error: {last.message}", last.status
+            )
+
+        return call(
+            lambda: self._attempt(query, offset, where),
+            self.policy,
+            what=f"EIA {where}",
+            give_up=give_up,
+            sleep=self.sleep,
+            rng=self.rng,
+            log=log,
+        )
 
     def _attempt(self, query: EiaQuery, offset: int, where: str) -> dict[str, Any]:
         params = [("api_key", self._key), *query.params(offset, self.page_length)]
@@ -146,9 +142,12 @@ class EiaClient:
                 self.url(query.route), params=params, timeout=self.timeout_s, headers={"Accept": "application/json"}
             )
         except requests.Timeout:
-            raise _Retryable("request timed out") from None
+            raise Retryable("request timed out") from None
         except requests.ConnectionError as exc:
-            raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+            cause = unreachable_cause(describe(exc))
+            if cause is not None:
+                raise EiaUnreachableError(f"EIA {self.base_url}: {cause}; check the network (not retried)") from None
+            raise Retryable(f"connection failed ({type(exc).__name__})") from None
         except requests.RequestException as exc:
             raise EiaHttpError(f"EIA {where}: request failed: {scrub(str(exc), self._key)}") from None
         status = response.status_code
@@ -156,7 +155,7 @@ class EiaClient:
             try:
                 body = response.json()
             except ValueError:
-                raise _Retryable("HTTP 200 with a body that is not JSON", status) from None
+                raise Retryable("HTTP 200 with a body that is not JSON", status) from None
             if not isinstance(body, dict):
                 raise EiaResponseError(f"EIA {where}: response is not a JSON object")
             return body
@@ -168,7 +167,7 @@ class EiaClient:
                 f"'{SECRET_BLOCK}'"
             )
         if status == 429 or status >= 500:
-            raise _Retryable(f"HTTP {status}: {detail}", status, _retry_after(response))
+            raise Retryable(f"HTTP {status}: {detail}", status, _retry_after(response))
         raise EiaHttpError(f"EIA {where}: HTTP {status}: {detail}", status)
 
     def _error_detail(self, response: requests.Response) -> str:

@@ -2,9 +2,11 @@
 
 One subject = one request series (`routes.Series`). A subject whose requests fail after retries is recorded as
 failed and loads nothing (loading some of its pages would leave holes that the incremental start would never
-revisit); the other subjects still load. An invalid key aborts the fetch (`EiaApiKeyError`); `extract` (the
-registry's entry point) turns a missing or invalid key into a visible `no_api_key` / `api_key_invalid`
-warning, or an error when the run requires electricity (`--require-electricity`).
+revisit); the other subjects still load. An invalid key (`EiaApiKeyError`) or an unreachable host
+(`EiaUnreachableError`: no network, so every other subject would fail the same way) aborts the fetch;
+`extract` (the registry's entry point) turns a missing or invalid key or an unreachable EIA into a visible
+`no_api_key` / `api_key_invalid` / `eia_unreachable` warning, or an error when the run requires electricity
+(`--require-electricity`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from flows.sources.base import ExtractContext, SourceResult, SourceWarning
-from flows.sources.eia.client import EiaClient, EiaFetch
+from flows.sources.eia.client import EiaClient, EiaFetch, EiaUnreachableError
 from flows.sources.eia.parse import ParseStats
 from flows.sources.eia.plan import LastLoaded, plan, read_last_loaded
 from flows.sources.eia.query import STAGE, EiaConfig, EiaQuery
@@ -56,7 +58,7 @@ class EiaSource:
             route = ROUTES[query.route]
             try:
                 fetched = self.client.fetch(query)
-            except EiaApiKeyError:
+            except (EiaApiKeyError, EiaUnreachableError):
                 raise
             except JevonsSourceError as exc:
                 failed.append(query.subject)
@@ -153,7 +155,8 @@ def extract_electricity(
 ) -> SourceResult:
     """Fetch EIA data; without a usable key, an empty result whose warning says why the stage was skipped.
 
-    With `require` (--require-electricity), a missing or invalid key raises EiaApiKeyError instead.
+    With `require` (--require-electricity), a missing or invalid key raises EiaApiKeyError instead, and an
+    unreachable EIA EiaUnreachableError.
     """
     key = api_key if api_key is not None else resolve_api_key()
     if not key:
@@ -174,6 +177,15 @@ def extract_electricity(
             frames={},
             failed_subjects=["EIA"],
             warnings=[SourceWarning(STAGE, "EIA", "api_key_invalid", f"electricity skipped: {exc}")],
+        )
+    except EiaUnreachableError as exc:
+        if require:
+            raise
+        return SourceResult(
+            source=source.name,
+            frames={},
+            failed_subjects=["EIA"],
+            warnings=[SourceWarning(STAGE, "EIA", "eia_unreachable", f"electricity skipped: {exc}")],
         )
 
 

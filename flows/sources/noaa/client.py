@@ -14,7 +14,8 @@
 
 Failures: a DNS failure or a refused connection means no network or a wrong host, so it is not retried: it
 fails at once with a `NoaaSourceError` naming NOAA and the cause. Timeouts, HTTP 429 and 5xx are retried with
-exponential backoff and full jitter, honouring Retry-After, within a total time budget.
+exponential backoff and full jitter, honouring Retry-After, within a total time budget: the policy every
+network source shares (`flows.sources.retry`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import polars as pl
 import requests
 
 from flows.sources.noaa import climdiv, zone_daily
+from flows.sources.retry import Retryable, RetryPolicy, call, describe, unreachable_cause
 from warehouse.errors import JevonsSourceError
 
 log = logging.getLogger(__name__)
@@ -40,26 +42,10 @@ CLIMDIV_URL = "https://www.ncei.noaa.gov/pub/data/cirs/climdiv/"
 NCEI_DATA_URL = "https://www.ncei.noaa.gov/access/services/data/v1"
 OPEN_METEO_URL = "https://archive-api.open-meteo.com/v1/archive"
 _CLIMDIV_NAME = re.compile(r"climdiv-(hdd|cdd|tmp)cst-v(\d+\.\d+\.\d+)-(\d{8})")
-_FAIL_FAST = (
-    "NameResolutionError",
-    "Failed to resolve",
-    "Name or service not known",
-    "nodename nor servname",
-    "Connection refused",
-    "ConnectionRefusedError",
-    "getaddrinfo failed",
-)
 
 
 class NoaaSourceError(JevonsSourceError):
     """NOAA (or Open-Meteo) could not be reached or answered in a way no retry fixed."""
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
-        self.message = message
-        self.retry_after_s = retry_after_s
-        super().__init__(message)
 
 
 @dataclass
@@ -71,6 +57,8 @@ class WeatherClient:
     backoff_s: float = 1.0
     max_backoff_s: float = 30.0
     budget_s: float = 120.0
+    jitter: tuple[float, float] = (0.0, 1.0)
+    """Full jitter: a wait drawn from [0, backoff] (flows.sources.retry.RetryPolicy)."""
     timeout_s: tuple[float, float] = (10.0, 120.0)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
@@ -84,21 +72,21 @@ class WeatherClient:
     def get(self, url: str, params: dict[str, str] | None = None, what: str = "NOAA") -> requests.Response:
         """One GET with retries; raises NoaaSourceError naming `what`, the URL and the cause."""
         assert self.session is not None and self.rng is not None
-        started = self.clock()
-        last = "no attempt"
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                return self._attempt(url, params, what)
-            except _Retryable as exc:
-                last = exc.message
-                delay = self.rng.uniform(0.0, min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1)))
-                if exc.retry_after_s is not None:
-                    delay = max(delay, min(self.max_backoff_s, exc.retry_after_s))
-                if attempt == self.max_attempts or self.clock() - started + delay > self.budget_s:
-                    break
-                log.warning("%s %s: %s; retry %d in %.1fs", what, url, exc.message, attempt, delay)
-                self.sleep(delay)
-        raise NoaaSourceError(f"{what} {url}: gave up after {attempt} attempt(s); last error: {last}")
+        policy = RetryPolicy(self.max_attempts, self.backoff_s, self.max_backoff_s, self.budget_s, self.jitter)
+
+        def give_up(_what: str, attempts: int, last: Retryable) -> NoaaSourceError:
+            return NoaaSourceError(f"{what} {url}: gave up after {attempts} attempt(s); last error: {last.message}")
+
+        return call(
+            lambda: self._attempt(url, params, what),
+            policy,
+            what=f"{what} {url}",
+            give_up=give_up,
+            sleep=self.sleep,
+            clock=self.clock,
+            rng=self.rng,
+            log=log,
+        )
 
     def _attempt(self, url: str, params: dict[str, str] | None, what: str) -> requests.Response:
         assert self.session is not None
@@ -106,23 +94,18 @@ class WeatherClient:
         try:
             response = self.session.get(url, params=params, timeout=self.timeout_s)
         except requests.Timeout:
-            raise _Retryable("request timed out") from None
+            raise Retryable("request timed out") from None
         except requests.ConnectionError as exc:
-            text = f"{type(exc).__name__}: {exc}"
-            if any(marker in text for marker in _FAIL_FAST):
-                cause = (
-                    "host name not resolved (no network or DNS)"
-                    if "esolv" in text or "addrinfo" in text or "not known" in text or "servname" in text
-                    else "connection refused"
-                )
+            cause = unreachable_cause(describe(exc))
+            if cause is not None:
                 raise NoaaSourceError(f"{what} {url}: {cause}; check the network (not retried)") from None
-            raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+            raise Retryable(f"connection failed ({type(exc).__name__})") from None
         except requests.RequestException as exc:
             raise NoaaSourceError(f"{what} {url}: request failed: {exc}") from None
         if response.status_code == 200:
             return response
         if response.status_code == 429 or response.status_code >= 500:
-            raise _Retryable(f"HTTP {response.status_code}", _retry_after(response))
+            raise Retryable(f"HTTP {response.status_code}", response.status_code, _retry_after(response))
         raise NoaaSourceError(f"{what} {url}: HTTP {response.status_code}: {response.text[:200]}")
 
     # -- nClimDiv -----------------------------------------------------------------------------------------

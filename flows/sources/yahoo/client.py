@@ -3,7 +3,10 @@
 `yf.download` catches every per-ticker error, prints it and returns NaN columns; a DNS failure even looks like
 "possibly delisted". During a download this module turns yfinance's exception hiding off and captures the
 `yfinance` logger, so each empty ticker gets the real reason; `classify_error` sorts the reasons into rate
-limits and network errors (which the source retries with backoff) and missing tickers (recorded warnings).
+limits and network errors (which the source retries with backoff), an unreachable host (DNS failure,
+connection refused: no retry can fix it, `flows.sources.retry.unreachable_cause`) and missing tickers
+(recorded warnings). yfinance's own retry loop is switched off (`yf.config.network.retries = 0`): the source
+is the one retry layer, sized to the failure.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
+from flows.sources.retry import unreachable_cause
+
 if TYPE_CHECKING:
     import pandas as pd
     import requests
 
 log = logging.getLogger("flows.sources.yahoo")
 
-ErrorKind = Literal["rate_limited", "network", "missing"]
+ErrorKind = Literal["rate_limited", "unreachable", "network", "missing"]
 
 DownloadFn = Callable[..., "pd.DataFrame | None"]
 
@@ -78,10 +83,22 @@ def parse_download_errors(messages: Sequence[str]) -> dict[str, str]:
     return {sym: " | ".join(dict.fromkeys(errs)) for sym, errs in found.items()}
 
 
+_CURL_NOISE = re.compile(r"^\w+\('(?:Failed to perform, )?|\s*See https://curl\.se/\S+ first for more details\.|'\)$")
+
+
+def short_error(text: str) -> str:
+    """yfinance's `DNSError('Failed to perform, curl: (6) ... See https://curl.se/... details.')` as
+    `curl: (6) ...`: the cause a person reads, without the wrapper and the link."""
+    return _CURL_NOISE.sub("", text.strip()).strip()
+
+
 def classify_error(text: str) -> ErrorKind:
-    """rate_limited (retry later), network (retry; Yahoo unreachable if it persists) or missing (warn)."""
+    """rate_limited (retry later), unreachable (DNS, refused: fail fast), network (retry; Yahoo unreachable
+    if it persists) or missing (warn)."""
     if any(m in text for m in _RATE_LIMIT_MARKERS):
         return "rate_limited"
+    if unreachable_cause(text) is not None:
+        return "unreachable"
     if any(m in text for m in _NETWORK_MARKERS):
         return "network"
     return "missing"
@@ -119,17 +136,20 @@ def _yfinance_errors_visible() -> Iterator[_Capture]:
     capture = _Capture()
     old_level, old_propagate = logger.level, logger.propagate
     old_hide = yf.config.debug.hide_exceptions
+    old_retries = yf.config.network.retries
     logger.addHandler(capture)
     logger.propagate = False
     if not logger.isEnabledFor(logging.ERROR):
         logger.setLevel(logging.ERROR)
     yf.config.debug.hide_exceptions = False
+    yf.config.network.retries = 0  # the source retries, sized to the failure (flows.sources.retry)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pandas deprecation noise from inside yfinance
             yield capture
     finally:
         yf.config.debug.hide_exceptions = old_hide
+        yf.config.network.retries = old_retries
         logger.removeHandler(capture)
         logger.setLevel(old_level)
         logger.propagate = old_propagate

@@ -7,9 +7,11 @@ Why it is built this way:
   seconds.
 - **No unfinished bar.** `sessions.drop_unfinished_bars` keeps a bar only once its exchange's session closed.
 - **Never silently empty.** yfinance's per-ticker errors are captured (`client`): rate limits (HTTP 429) and
-  network errors are retried with exponential backoff and jitter, a network error that outlasts the retries
-  (or no rows for any ticker) raises `JevonsSourceError("Yahoo Finance unreachable: ...")`, rate-limited
-  tickers that never recover and unknown/delisted tickers become recorded warnings naming them.
+  network errors are retried with exponential backoff and jitter within a time budget (the shared
+  `flows.sources.retry.RetryPolicy`), a network error that outlasts the retries (or no rows for any ticker)
+  raises `JevonsSourceError("Yahoo Finance unreachable: ...")`; a host that does not resolve or refuses the
+  connection, with no ticker of the attempt answered, raises it at once (no network: no retry fixes it).
+  Rate-limited tickers that never recover and unknown/delisted tickers become recorded warnings naming them.
 - **Garbage rejected per row** (`flows.sources.validate.validate_prices`), counted as `rows_rejected`.
 - **Restatements as data.** `extract_live_prices` re-fetches a small overlap of each stored ticker; where it
   disagrees with what is stored (`transforms.incremental.detect_restatements`), Yahoo has rescaled the
@@ -36,8 +38,9 @@ import duckdb
 import polars as pl
 
 from flows.sources.base import ExtractContext, SourceResult, SourceWarning
+from flows.sources.retry import RetryPolicy, unreachable_cause
 from flows.sources.validate import validate_prices
-from flows.sources.yahoo.client import DownloadFn, ErrorKind, classify_error, download
+from flows.sources.yahoo.client import DownloadFn, ErrorKind, classify_error, download, short_error
 from flows.sources.yahoo.parse import ACTION_COLUMNS, RAW_SCHEMA, SOURCE_NAME, wide_to_long
 from flows.sources.yahoo.plan import _complete_refetch, group_starts, plan_fetch, read_last_loaded, read_stored_since
 from flows.sources.yahoo.sessions import drop_unfinished_bars
@@ -75,6 +78,8 @@ class YFinanceConfig:
     backoff_base_s: float = 2.0
     """Delay before the 2nd attempt; doubles each attempt, capped by backoff_max_s, with ±50% jitter."""
     backoff_max_s: float = 60.0
+    retry_budget_s: float = 180.0
+    """Total seconds one chunk may spend waiting between attempts; a wait that would overrun it gives up."""
     timeout_s: float = 20.0
     """HTTP timeout per request."""
     settle: timedelta = timedelta(minutes=30)
@@ -117,6 +122,7 @@ class YFinancePriceSource:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         download: DownloadFn | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session = session
         self.config = config or YFinanceConfig()
@@ -124,6 +130,7 @@ class YFinancePriceSource:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._download_fn = download
+        self._clock = clock
 
     def now(self) -> datetime:
         """The source's clock (aware): decides which bars are final and what "today" is."""
@@ -196,10 +203,11 @@ class YFinancePriceSource:
             for t, n, detail in per_ticker.iter_rows()
         ]
 
-    def _backoff(self, attempt: int) -> float:
-        """Delay before attempt `attempt + 1`: exponential, capped, with ±50% jitter so clients spread out."""
-        base = min(self.config.backoff_max_s, self.config.backoff_base_s * 2**attempt)
-        return base * (0.5 + self._rng.random())
+    @property
+    def policy(self) -> RetryPolicy:
+        """The shared retry policy with this source's knobs: exponential, capped, ±50% jitter, a time budget."""
+        c = self.config
+        return RetryPolicy(c.max_attempts, c.backoff_base_s, c.backoff_max_s, c.retry_budget_s, (0.5, 1.5))
 
     def _download(
         self, tickers: list[str], start: date, end_exclusive: date
@@ -222,7 +230,10 @@ class YFinancePriceSource:
         end_exclusive = end + timedelta(days=1) if end is not None else now.astimezone(UTC).date() + timedelta(days=2)
         pending = list(dict.fromkeys(t.upper() for t in tickers))
         last_errors: dict[str, tuple[ErrorKind, str]] = {}
-        for attempt in range(self.config.max_attempts):
+        policy, started = self.policy, self._clock()
+        attempts = 0
+        while True:
+            attempts += 1
             frame, errors = self._download(pending, start, end_exclusive)
             raw, actions = wide_to_long(frame, pending)
             acc.downloaded_rows += raw.height
@@ -240,6 +251,8 @@ class YFinancePriceSource:
                     continue
                 text = errors.get(ticker, "yfinance returned no rows and no error")
                 kind = classify_error(text)
+                if kind == "unreachable" and got:  # others answered: the network is up, a blip is retried
+                    kind = "network"
                 last_errors[ticker] = (kind, text)
                 acc.reasons.setdefault(ticker, text)
                 if kind == "missing":
@@ -258,22 +271,30 @@ class YFinancePriceSource:
             if not retry:
                 return
             pending = retry
-            if attempt + 1 < self.config.max_attempts:
-                delay = self._backoff(attempt)
-                log.warning(
-                    "yfinance: %d tickers failed (%s), retrying in %.1fs (attempt %d of %d)",
-                    len(retry),
-                    ", ".join(sorted({last_errors[t][0] for t in retry})),
-                    delay,
-                    attempt + 2,
-                    self.config.max_attempts,
+            unreachable = [t for t in pending if last_errors[t][0] == "unreachable"]
+            if unreachable:  # no network, wrong host or a refused connection: no retry can fix it
+                text = last_errors[unreachable[0]][1]
+                raise JevonsSourceError(
+                    f"Yahoo Finance unreachable: {unreachable_cause(text)}: {short_error(text)} "
+                    f"({len(unreachable)} tickers, e.g. {', '.join(unreachable[:5])}; not retried)"
                 )
-                self._sleep(delay)
+            delay = policy.delay(attempts, self._rng)
+            if not policy.allows(attempts, self._clock() - started, delay):
+                break
+            log.warning(
+                "yfinance: %d tickers failed (%s), retrying in %.1fs (attempt %d of %d)",
+                len(retry),
+                ", ".join(sorted({last_errors[t][0] for t in retry})),
+                delay,
+                attempts + 1,
+                self.config.max_attempts,
+            )
+            self._sleep(delay)
         network = [t for t in pending if last_errors[t][0] == "network"]
         if network:
             raise JevonsSourceError(
-                f"Yahoo Finance unreachable: {last_errors[network[0]][1]} "
-                f"({len(network)} tickers, e.g. {', '.join(network[:5])}, after {self.config.max_attempts} attempts)"
+                f"Yahoo Finance unreachable: {short_error(last_errors[network[0]][1])} "
+                f"({len(network)} tickers, e.g. {', '.join(network[:5])}, after {attempts} attempts)"
             )
         for ticker in pending:
             acc.failed.append(ticker)
@@ -282,7 +303,7 @@ class YFinancePriceSource:
                     STAGE,
                     ticker,
                     "rate_limited",
-                    f"{ticker}: Yahoo Finance kept rate-limiting (HTTP 429) after {self.config.max_attempts} "
+                    f"{ticker}: Yahoo Finance kept rate-limiting (HTTP 429) after {attempts} "
                     f"attempts with backoff; not loaded this run: {last_errors[ticker][1]}",
                 )
             )
