@@ -181,6 +181,13 @@ def run(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Skip the HTML impact report (tables and artifacts still update)")
     ] = False,
+    require_weather: Annotated[
+        bool,
+        typer.Option(
+            "--require-weather",
+            help="Fail when NOAA cannot be reached (no --weather-from) instead of a warning and stored weather",
+        ),
+    ] = False,
     **sources: Path | None,
 ) -> None:
     """Run the daily pipeline once: load prices and seeds, compute the event study, publish the warehouse.
@@ -213,6 +220,7 @@ def run(
                 events_csv=str(events) if events else None,
                 universe_csv=str(universe) if universe else None,
                 require_electricity=require_electricity,
+                require_weather=require_weather,
                 report=not no_report,
             )
     print_summary(summary)

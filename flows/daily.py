@@ -22,13 +22,13 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import electricity
+from flows import electricity, weather
 from flows.concurrency import warehouse_writer_slot
 from flows.quality import record_and_enforce, run_checks
 from flows.run_artifacts import publish_artifacts
 from flows.sources import registry
 from flows.sources.base import ExtractContext, SourceResult, SourceWarning
-from flows.sources.registry import KIND_ELECTRICITY, SourceSpec
+from flows.sources.registry import KIND_ELECTRICITY, KIND_WEATHER, SourceSpec
 from transforms.event_study import MODEL_MARKET, MODELS, DenseStudy, EventStudyConfig, EventStudyResult, run_dense_study
 from transforms.returns import daily_returns
 from warehouse import seeds
@@ -152,9 +152,12 @@ def load_core(
 
 @task(name="electricity", cache_policy=NO_CACHE)
 def electricity_marts(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list[LoadResult], list[SourceWarning]]:
-    """Recompute the electricity marts (after the event study: the Jevons check reads marts.event_impact)."""
+    """Recompute the electricity marts (after the event study: the Jevons check reads marts.event_impact), with
+    the weather stage's adjusted columns (flows.weather: task `weather`) before they are written."""
     marts = electricity.compute_electricity_marts(con)
-    return electricity.write_electricity_marts(con, run_id, marts), marts.warnings
+    adjusted = weather.weather_stage(con, run_id, marts)
+    loads = electricity.write_electricity_marts(con, run_id, adjusted.electricity) + adjusted.loads
+    return loads, marts.warnings + adjusted.warnings
 
 
 @task(name="compute-event-study", cache_policy=NO_CACHE)
@@ -285,6 +288,8 @@ def daily(
     universe_csv: str | None = None,
     require_electricity: bool = False,
     report: bool = True,
+    weather_from: str | None = None,
+    require_weather: bool = False,
 ) -> RunSummary:
     """Load seeds and prices, compute the event study, publish the warehouse; returns the run summary.
 
@@ -303,6 +308,8 @@ def daily(
         "events_csv": events_csv,
         "universe_csv": universe_csv,
         "require_electricity": require_electricity,
+        "weather_from": weather_from,
+        "require_weather": require_weather,
     }
     summary = RunSummary(run_id=run_id, warehouse=str(path))
 
@@ -313,7 +320,8 @@ def daily(
     values = {option.name: parameters[option.name] for option in registry.options()}
     ctx = ExtractContext(warehouse=path, tickers=universe["ticker"].to_list(), start=start, end=end)
     try:
-        extracted = extract_all(values, ctx, {KIND_ELECTRICITY} if require_electricity else set())
+        required = {KIND_ELECTRICITY} if require_electricity else set()
+        extracted = extract_all(values, ctx, required | ({KIND_WEATHER} if require_weather else set()))
         for _, extract_result in extracted:
             summary.warnings.extend(extract_result.warnings)
             summary.rejected_rows += extract_result.rejected_rows

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 KIND_PRICES = "prices"
 KIND_ELECTRICITY = "electricity"
+KIND_WEATHER = "weather"
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,27 @@ SOURCES: list[SourceSpec] = [
         extract="flows.sources.eia.source:extract",
         load_chunk_rows={"core.electricity_demand_hourly": 1_000_000},
         retries=(5, 30),
+    ),
+    SourceSpec(
+        name="noaa-files",
+        kind=KIND_WEATHER,
+        description="NOAA weather files in a folder: nClimDiv monthly degree days and temperature by state "
+        "(climdiv-hddcst/cddcst/tmpcst-*), daily temperature per grid weather zone with its station table",
+        tables=("core.weather_degree_days_monthly", "core.weather_daily"),
+        extract="flows.sources.noaa.extract:extract_files",
+        option=SourceOption(
+            "weather_from", "--weather-from", "Folder of NOAA weather files (nClimDiv state files, zone temperatures)"
+        ),
+        validate="flows.sources.noaa.extract:validate",
+    ),
+    SourceSpec(
+        name="noaa",
+        kind=KIND_WEATHER,
+        description="Live NOAA nClimDiv state files (newest vintage, no key); unreachable NOAA is a warning "
+        "unless the run requires weather",
+        tables=("core.weather_degree_days_monthly", "core.weather_daily"),
+        extract="flows.sources.noaa.extract:extract_live",
+        retries=(),  # the client retries within its own time budget; no network fails at once
     ),
 ]
 """Every source, in the order the flow extracts its kinds (prices first)."""
