@@ -19,6 +19,7 @@ from flows.report import sections
 from flows.report.cache import ChartCache, write_atomic
 from flows.report.markup import document, esc, fmt_pct
 from flows.report.marts import RUN_FIRST, read_marts
+from flows.report.weather import read_weather, weather_section
 from transforms import report_data as rd
 from warehouse.errors import JevonsInputError
 from warehouse.query import open_for_query
@@ -52,6 +53,7 @@ def build_report(
             con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
         )
         marts = read_marts(con)
+        weather = read_weather(con)
     finally:
         con.close()
     known = set(marts.events["event_id"].to_list())
@@ -92,6 +94,7 @@ def build_report(
         sections.timeline_section(marts, selection, charts),
         *(sections.event_section(marts, eid, bands, charts) for eid in selection.event_ids),
         sections.electricity_section(marts, selection.event_ids, charts, result.notes),
+        weather_section(weather, marts.events, selection.event_ids, charts, result.notes),
         sections.method_section(groups["group"].unique().to_list(), caar_source),
     ]
     write_atomic(result.html_path, document(title, "".join(body)))

@@ -32,7 +32,7 @@ def with_weather_adjustment(impact: pl.DataFrame, adjusted: pl.DataFrame | None)
 
     `adjusted` is weather_adjusted_impact() output (ADJUSTED_SCHEMA); None or empty leaves every row
     `no_weather_model` (a run without weather data)."""
-    schema = impact.schema
+    schema = {**impact.schema, **{c: ADJUSTED_SCHEMA[c] for c in ADJUSTED_COLUMNS}}
     months = (
         pl.when(pl.col("window_unit") == "month")
         .then(pl.col("window_length"))
