@@ -102,7 +102,9 @@ def test_flow_fills_weather_models(runs: tuple[Path, RunSummary, RunSummary]) ->
     assert loads["core.weather_degree_days_monthly"].inserted > 80_000
     assert {w.stage for w in first.warnings} >= {"weather"}
     with duckdb.connect(str(wh), read_only=True) as con:
-        stored = con.sql("SELECT count(*) FROM ops.warnings WHERE stage = 'weather'").fetchall()[0][0]
+        stored = con.execute(
+            "SELECT count(*) FROM ops.warnings WHERE stage = 'weather' AND run_id = ?", [first.run_id]
+        ).fetchall()[0][0]
     assert stored == sum(w.stage == "weather" for w in first.warnings) > 0
 
 
