@@ -148,7 +148,8 @@ def test_report_has_the_weather_section(runs: tuple[Path, RunSummary, RunSummary
     first = runs[1]
     assert first.report is not None
     text = Path(first.report).read_text(encoding="utf-8")
-    assert "id='weather-section'" in text and "id='jevons-weather'" in text and "id='weather-models'" in text
+    assert "id='weather-section'" in text and 'id="jevons-weather"' in text and 'id="weather-models"' in text
+    assert "weather-adjusted over the following" in text  # the adjusted verdict beside the raw change
     assert "No weather-normalised demand yet" not in text
     assert (Path(first.report).parent / "weather_normal_demand.png").stat().st_size > 10_000
 
@@ -163,8 +164,9 @@ def test_region_without_degree_days_is_a_warning(runs: tuple[Path, RunSummary, R
     assert ("ERCO", "no_degree_days") in codes and ("TX", "no_degree_days") in codes
     erco = stage.electricity.impact.filter(pl.col("region") == "ERCO")
     assert set(erco["weather_adjustment_status"]) <= {"no_weather_model", "no_monthly_window"}
-    assert stage.marts is not None and "ERCO" not in stage.marts.models["region"].to_list()
-    assert "CISO" in stage.marts.models["region"].to_list()
+    assert stage.marts is not None
+    monthly = stage.marts.models.filter(pl.col("frequency") == "monthly")["region"].to_list()
+    assert "ERCO" not in monthly and "TX" not in monthly and "CISO" in monthly
 
 
 def test_no_weather_data_is_one_warning(runs: tuple[Path, RunSummary, RunSummary], tmp_path: Path) -> None:

@@ -58,6 +58,6 @@ def chart_weather_normal(normalised: pl.DataFrame, marks: pl.DataFrame) -> bytes
     locator = AutoDateLocator()
     axes[-1].xaxis.set_major_locator(locator)
     axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", fontsize=9, ncols=3, frameon=False)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", fontsize=9, ncols=3, frameon=False)
     fig.suptitle("Monthly demand, actual and at normal weather (NOAA degree days)", fontsize=12, fontweight="bold")
     return _png(fig)
