@@ -1,9 +1,9 @@
 """The `daily` Prefect flow: seeds and prices in, impact tables out, published atomically.
 
 Reads top to bottom: validate the seeds (before anything is written) → extract each kind of data from the
-source the registry selects (flows.sources.registry: prices, electricity) → open a staging copy of the
+source the registry selects (flows.sources.registry: prices, electricity, weather) → open a staging copy of the
 warehouse → load seeds and every source frame into its core table (keyed upserts, one transaction each,
-logged) → compute returns and the event study in polars → sync the marts (stock, then electricity) → record
+logged) → compute returns and the event study in polars → sync the marts (stock, then electricity and weather) → record
 warnings and the run → publish (atomic rename). Any failure discards the staging copy, so the published
 warehouse stays exactly as it was, and the failure is recorded in ops.runs by a separate small publication.
 """

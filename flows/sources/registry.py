@@ -6,13 +6,13 @@ parameter that selects it and the function that extracts (resuming incrementally
 warehouse holds, where it does). Entry points are `"module:function"` strings, imported only when the source
 runs, so `jevons --help` never imports yfinance, pandas or requests.
 
-Selection, per kind (prices, electricity, later weather): the entry whose parameter was given runs (e.g.
+Selection, per kind (prices, electricity, weather): the entry whose parameter was given runs (e.g.
 `--prices-from DIR` picks the CSV folder); with none given, the kind's live entry (`option=None`) runs. Two
 parameters of one kind given together is an input error. EIA API routes are not separate entries: they share
 one key, client and failure policy, so they live in the EIA route table (`flows.sources.eia.routes.ROUTES`),
 one `EiaRoute` entry per route, which the `eia-api` entry fetches.
 
-Adding a source (issue 14's `--electricity-from DIR`, issue 17's `--weather-from DIR`): write its module with
+Adding a source (as `--weather-from DIR` was, and issue 14's `--electricity-from DIR`): write its module with
 an `extract(ctx: ExtractContext) -> SourceResult`, append a `SourceSpec` below, and add the parameter to
 `flows.daily.daily` (a test checks that every registered option is one). See docs/extending-sources.md.
 """
