@@ -188,6 +188,13 @@ def run(
         Path | None,
         typer.Option("--export-to", metavar="DIR", help="Also export core and marts as Parquet to DIR (jevons export)"),
     ] = None,
+    require_weather: Annotated[
+        bool,
+        typer.Option(
+            "--require-weather",
+            help="Fail when NOAA cannot be reached (no --weather-from) instead of a warning and stored weather",
+        ),
+    ] = False,
     **sources: Path | None,
 ) -> None:
     """Run the daily pipeline once: load prices and seeds, compute the event study, publish the warehouse.
@@ -220,6 +227,7 @@ def run(
                 events_csv=str(events) if events else None,
                 universe_csv=str(universe) if universe else None,
                 require_electricity=require_electricity,
+                require_weather=require_weather,
                 report=not no_report,
                 export_to=str(export_to.resolve()) if export_to else None,
             )

@@ -1,11 +1,11 @@
 """The `daily` Prefect flow: seeds and prices in, impact tables out, published atomically.
 
 Reads top to bottom: validate the seeds (before anything is written) → extract each kind of data from the
-source the registry selects (flows.sources.registry: prices, electricity) → open a staging copy of the
+source the registry selects (flows.sources.registry: prices, electricity, weather) → open a staging copy of the
 warehouse → load seeds and every source frame into its core table (keyed upserts, one transaction each,
 logged) → compute returns (from each ticker's history_from) and the event study in polars → sync the marts
-(stock, shock candidates and event overlaps, then electricity) → record warnings and the run → publish (atomic
-rename). Any failure discards the staging copy, so the published warehouse stays exactly as it was, and the
+(stock, shock candidates and event overlaps, then electricity and weather) → record warnings and the run →
+publish (atomic rename). Any failure discards the staging copy, so the published warehouse stays exactly as it was, and the
 failure is recorded in ops.runs by a separate small publication.
 """
 
@@ -23,14 +23,14 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import electricity
+from flows import electricity, weather
 from flows.concurrency import warehouse_writer_slot
 from flows.quality import record_and_enforce, run_checks
 from flows.run_artifacts import publish_artifacts
 from flows.shocks import StudyInputs, compute_shocks, study_inputs
 from flows.sources import registry
 from flows.sources.base import ExtractContext, SourceResult, SourceWarning
-from flows.sources.registry import KIND_ELECTRICITY, SourceSpec
+from flows.sources.registry import KIND_ELECTRICITY, KIND_WEATHER, SourceSpec
 from transforms.event_study import MODEL_MARKET, MODELS, DenseStudy, EventStudyConfig, EventStudyResult, run_dense_study
 from warehouse import seeds
 from warehouse.connection import resolve_path, staged_writer
@@ -155,9 +155,12 @@ def load_core(
 
 @task(name="electricity", cache_policy=NO_CACHE)
 def electricity_marts(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list[LoadResult], list[SourceWarning]]:
-    """Recompute the electricity marts (after the event study: the Jevons check reads marts.event_impact)."""
+    """Recompute the electricity marts (after the event study: the Jevons check reads marts.event_impact), with
+    the weather stage's adjusted columns (flows.weather: task `weather`) before they are written."""
     marts = electricity.compute_electricity_marts(con)
-    return electricity.write_electricity_marts(con, run_id, marts), marts.warnings
+    adjusted = weather.weather_stage(con, run_id, marts)
+    loads = electricity.write_electricity_marts(con, run_id, adjusted.electricity) + adjusted.loads
+    return loads, marts.warnings + adjusted.warnings
 
 
 @task(name="compute-event-study", cache_policy=NO_CACHE)
@@ -278,6 +281,8 @@ def daily(
     require_electricity: bool = False,
     report: bool = True,
     export_to: str | None = None,
+    weather_from: str | None = None,
+    require_weather: bool = False,
 ) -> RunSummary:
     """Load seeds and prices, compute the event study, publish the warehouse; returns the run summary.
 
@@ -298,6 +303,8 @@ def daily(
         "universe_csv": universe_csv,
         "require_electricity": require_electricity,
         "export_to": export_to,
+        "weather_from": weather_from,
+        "require_weather": require_weather,
     }
     summary = RunSummary(run_id=run_id, warehouse=str(path))
 
@@ -308,7 +315,8 @@ def daily(
     values = {option.name: parameters[option.name] for option in registry.options()}
     ctx = ExtractContext(warehouse=path, tickers=universe["ticker"].to_list(), start=start, end=end)
     try:
-        extracted = extract_all(values, ctx, {KIND_ELECTRICITY} if require_electricity else set())
+        required = {KIND_ELECTRICITY} if require_electricity else set()
+        extracted = extract_all(values, ctx, required | ({KIND_WEATHER} if require_weather else set()))
         for _, extract_result in extracted:
             summary.warnings.extend(extract_result.warnings)
             summary.rejected_rows += extract_result.rejected_rows

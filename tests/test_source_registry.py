@@ -179,7 +179,7 @@ def test_selection_per_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "SOURCES", [*registry.SOURCES, other])
     with pytest.raises(JevonsInputError, match="--prices-from and --other-from: give only one prices source"):
         registry.select(registry.KIND_PRICES, {"prices_from": "/x", "other_from": "/y"})
-    assert registry.select("weather", {}) is None
+    assert registry.select("no_such_kind", {}) is None  # a kind without entries
 
 
 def test_registry_entry_points_resolve() -> None:

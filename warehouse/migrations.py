@@ -64,6 +64,29 @@ MIGRATIONS: list[Migration] = [
         "confounded windows in the Jevons check: marts.jevons_check.reaction_confounded_by",
         sql=("ALTER TABLE marts.jevons_check ADD COLUMN IF NOT EXISTS reaction_confounded_by VARCHAR",),
     ),
+    Migration(
+        11,  # issue 17 phase 2: weather-adjusted columns (transforms.weather.adjust)
+        "weather-adjusted electricity impact and Jevons verdict: marts.electricity_impact, marts.jevons_check",
+        sql=tuple(
+            f"ALTER TABLE marts.{table} ADD COLUMN IF NOT EXISTS {column} {dtype}"
+            for table, column, dtype in (
+                ("electricity_impact", "growth_change_pp_weather_adjusted", "DOUBLE"),
+                ("electricity_impact", "weather_r2", "DOUBLE"),
+                ("electricity_impact", "weather_n_fit", "INTEGER"),
+                ("electricity_impact", "weather_fit_start", "DATE"),
+                ("electricity_impact", "weather_fit_end", "DATE"),
+                ("electricity_impact", "weather_adjustment_status", "VARCHAR"),
+                ("jevons_check", "adjusted_growth_change_3m_pp", "DOUBLE"),
+                ("jevons_check", "adjusted_growth_change_6m_pp", "DOUBLE"),
+                ("jevons_check", "n_regions_adjusted_3m", "INTEGER"),
+                ("jevons_check", "n_regions_adjusted_6m", "INTEGER"),
+                ("jevons_check", "weather_r2_min", "DOUBLE"),
+                ("jevons_check", "demand_outcome_weather_adjusted", "VARCHAR"),
+                ("jevons_check", "verdict_weather_adjusted", "VARCHAR"),
+                ("jevons_check", "weather_note", "VARCHAR"),
+            )
+        ),
+    ),
 ]
 
 

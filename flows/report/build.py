@@ -20,6 +20,7 @@ from flows.report.cache import ChartCache, write_atomic
 from flows.report.markup import document, esc
 from flows.report.marts import RUN_FIRST, read_marts
 from flows.report.shocks import fmt_window, read_shock_frames, shocks_section, with_confounders
+from flows.report.weather import read_weather, weather_section
 from transforms import report_data as rd
 from warehouse.errors import JevonsInputError
 from warehouse.query import open_for_query
@@ -55,6 +56,7 @@ def build_report(
         marts = read_marts(con)
         shock_frames = read_shock_frames(con)
         marts.overlaps = shock_frames.overlaps
+        weather = read_weather(con)
     finally:
         con.close()
     known = set(marts.events["event_id"].to_list())
@@ -100,6 +102,7 @@ def build_report(
         *(sections.event_section(marts, eid, bands, charts) for eid in selection.event_ids),
         sections.electricity_section(marts, selection.event_ids, charts, result.notes),
         shocks_section(shock_frames, charts),
+        weather_section(weather, marts.events, selection.event_ids, charts, result.notes),
         sections.method_section(groups["group"].unique().to_list(), caar_source),
     ]
     write_atomic(result.html_path, document(title, "".join(body)))

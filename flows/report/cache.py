@@ -7,6 +7,7 @@ reused, so a report on such a day does not even import matplotlib.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import json
 import os
@@ -18,7 +19,14 @@ import polars as pl
 
 from flows.report.markup import img
 
-CHART_PATTERNS = ("timeline_power_caar.png", "*_car_paths.png", "*_day0.png", "*_demand.png", "shocks_z.png")
+CHART_PATTERNS = (
+    "timeline_power_caar.png",
+    "*_car_paths.png",
+    "*_day0.png",
+    "*_demand.png",
+    "weather_normal_demand.png",
+    "shocks_z.png",
+)
 """The file names of the charts, so a report can remove those an earlier one left for events it does not show."""
 
 
@@ -43,7 +51,7 @@ def _code_fingerprint() -> str:
     from importlib.metadata import version
 
     digest = hashlib.sha256(version("matplotlib").encode())
-    for module in ("charts.py", "style.py"):
+    for module in ("charts.py", "style.py", "weather_charts.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()
 
@@ -82,7 +90,9 @@ class ChartCache:
         if data is None:
             from flows.report import charts  # matplotlib: imported only when something must be drawn
 
-            draw: Callable[..., bytes] = getattr(charts, chart)
+            # "module:function" names a section's own chart module (flows.report.weather_charts)
+            module = importlib.import_module(chart.partition(":")[0]) if ":" in chart else charts
+            draw: Callable[..., bytes] = getattr(module, chart.rpartition(":")[2])
             data = draw(*args)
             write_atomic(path, data)
             self.drawn.append(name)

@@ -6,13 +6,13 @@ parameter that selects it and the function that extracts (resuming incrementally
 warehouse holds, where it does). Entry points are `"module:function"` strings, imported only when the source
 runs, so `jevons --help` never imports yfinance, pandas or requests.
 
-Selection, per kind (prices, electricity, later weather): the entry whose parameter was given runs (e.g.
+Selection, per kind (prices, electricity, weather): the entry whose parameter was given runs (e.g.
 `--prices-from DIR` picks the CSV folder); with none given, the kind's live entry (`option=None`) runs. Two
 parameters of one kind given together is an input error. EIA API routes are not separate entries: they share
 one key, client and failure policy, so they live in the EIA route table (`flows.sources.eia.routes.ROUTES`),
 one `EiaRoute` entry per route, which the `eia-api` entry fetches.
 
-Adding a source (issue 14's `--electricity-from DIR`, issue 17's `--weather-from DIR`): write its module with
+Adding a source (as `--weather-from DIR` was, and issue 14's `--electricity-from DIR`): write its module with
 an `extract(ctx: ExtractContext) -> SourceResult`, append a `SourceSpec` below, and add the parameter to
 `flows.daily.daily` (a test checks that every registered option is one). See docs/extending.md.
 """
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 KIND_PRICES = "prices"
 KIND_ELECTRICITY = "electricity"
+KIND_WEATHER = "weather"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,27 @@ SOURCES: list[SourceSpec] = [
         extract="flows.sources.eia.source:extract",
         load_chunk_rows={"core.electricity_demand_hourly": 1_000_000},
         retries=(5, 30),
+    ),
+    SourceSpec(
+        name="noaa-files",
+        kind=KIND_WEATHER,
+        description="NOAA weather files in a folder: nClimDiv monthly degree days and temperature by state "
+        "(climdiv-hddcst/cddcst/tmpcst-*), daily temperature per grid weather zone with its station table",
+        tables=("core.weather_degree_days_monthly", "core.weather_daily"),
+        extract="flows.sources.noaa.extract:extract_files",
+        option=SourceOption(
+            "weather_from", "--weather-from", "Folder of NOAA weather files (nClimDiv state files, zone temperatures)"
+        ),
+        validate="flows.sources.noaa.extract:validate",
+    ),
+    SourceSpec(
+        name="noaa",
+        kind=KIND_WEATHER,
+        description="Live NOAA nClimDiv state files (newest vintage, no key); unreachable NOAA is a warning "
+        "unless the run requires weather",
+        tables=("core.weather_degree_days_monthly", "core.weather_daily"),
+        extract="flows.sources.noaa.extract:extract_live",
+        retries=(),  # the client retries within its own time budget; no network fails at once
     ),
 ]
 """Every source, in the order the flow extracts its kinds (prices first)."""

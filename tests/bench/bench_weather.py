@@ -1,6 +1,8 @@
 """Benchmark (issue 17): parse the three NOAA nClimDiv files and every zone daily file, then fit every
 region x metric (monthly BA demand on degree days, monthly retail sales of every state, daily BA demand on
-zone temperatures) and build both weather marts. Target: under 2 s.
+zone temperatures) and build both weather marts. Target: under 2 s. A second line times the weather-adjusted
+impact (transforms.weather.impact.weather_adjusted_impact: every catalog event x every series x 3 and 6
+months, each fitted on the 60 months before its event), which the flow's weather stage adds.
 
 What is timed is jevons's own work from files on disk to mart frames: `weather_from_dir` and `weather_marts`.
 The demand series are prepared before the clock starts (in a run they are read from the warehouse): the
@@ -27,9 +29,11 @@ from test_weather_models import real_hourly, utc_monthly  # noqa: E402
 
 from flows.sources.noaa.source import DAILY_TABLE, DEGREE_DAYS_TABLE, weather_from_dir  # noqa: E402
 from transforms.electricity import hourly_to_local_daily  # noqa: E402
+from transforms.weather.impact import weather_adjusted_impact  # noqa: E402
 from transforms.weather.marts import weather_marts  # noqa: E402
+from transforms.weather.models import monthly_observations  # noqa: E402
 from transforms.weather.series import daily_demand, retail_monthly  # noqa: E402
-from warehouse.seeds import read_weather_region_states, read_weather_region_zones  # noqa: E402
+from warehouse.seeds import read_events, read_weather_region_states, read_weather_region_zones  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -56,7 +60,13 @@ def run_once(monthly: pl.DataFrame, daily: pl.DataFrame) -> tuple[float, int, in
     parsed = time.perf_counter()
     marts = weather_marts(result.frames[DEGREE_DAYS_TABLE], states, monthly, result.frames[DAILY_TABLE], zones, daily)
     end = time.perf_counter()
-    print(f"  parse {parsed - start:.3f} s, fit + marts {end - parsed:.3f} s")
+    events = read_events()
+    adjusted = weather_adjusted_impact(monthly_observations(monthly, marts.region_monthly_weather), events, (3, 6))
+    after = time.perf_counter()
+    print(
+        f"  parse {parsed - start:.3f} s, fit + marts {end - parsed:.3f} s; "
+        f"adjusted impact {after - end:.3f} s ({adjusted.height} rows, {events.height} events)"
+    )
     return end - start, marts.models.height, marts.normalised.height
 
 

@@ -285,6 +285,11 @@ def electricity_impact(
 
     if not frames:
         return pl.DataFrame(schema=IMPACT_SCHEMA)
-    return pl.concat([f.select([pl.col(n).cast(t) for n, t in IMPACT_SCHEMA.items()]) for f in frames]).sort(
+    # columns other stages fill (the weather adjustment, transforms.weather.adjust) start NULL here
+    typed = [
+        [pl.col(n).cast(t) if n in f.columns else pl.lit(None, t).alias(n) for n, t in IMPACT_SCHEMA.items()]
+        for f in frames
+    ]
+    return pl.concat([f.select(cols) for f, cols in zip(frames, typed, strict=True)]).sort(
         "event_date", "event_id", "region_type", "region", "metric", "window_unit", "window_length"
     )

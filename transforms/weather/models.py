@@ -113,6 +113,8 @@ def _fit(
             subject, "too_few_observations", f"{subject}: {frame.height} observations with weather, need {minimum}"
         )
     y = frame[y_col].to_numpy().astype(np.float64)
+    if not y.mean() > 0:  # e.g. transportation sales in a state without electric rail: nothing to model
+        return None, WeatherNote(subject, "no_positive_demand", f"{subject}: mean {y.mean():g} MWh/day, no model")
     try:
         fit = ols(y, design(frame), names)
     except RankDeficientError as exc:

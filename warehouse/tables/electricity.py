@@ -109,7 +109,7 @@ ELECTRICITY_IMPACT = register(
             "normalised to 24 hours (DST days). Monthly windows (3, 6 months) exclude the event month and "
             "compare with the same months 12 months earlier. A window mean is NULL when coverage is short "
             "(daily: under 80% of eligible days or a weekday missing; monthly: any month missing); status "
-            "says why. Weather is not controlled for."
+            "says why. growth_change_pp does not control for weather; growth_change_pp_weather_adjusted does (methods.md)."
         ),
         primary_key=("event_id", "region_type", "region", "metric", "window_unit", "window_length"),
         introduced_in=3,
@@ -137,6 +137,13 @@ ELECTRICITY_IMPACT = register(
             Column("n_before_prev_year", "INTEGER", "Observations used in the before window a year earlier", unit="days or months", nullable=False),
             Column("n_after_prev_year", "INTEGER", "Observations used in the after window a year earlier", unit="days or months", nullable=False),
             Column("status", "VARCHAR", "ok, after_window_not_over (not enough data yet) or insufficient_data", nullable=False),
+            # weather adjustment (issue 17; transforms.weather.adjust, added by migration WEATHER_IMPACT_MIGRATION)
+            Column("growth_change_pp_weather_adjusted", "DOUBLE", "100 x (mean actual/weather-expected over the months after the event - the same over the months before); the monthly model is fitted on the 60 months before the event month only. Daily windows of 91/182 days carry the 3/6-month figure; NULL unless weather_adjustment_status is ok", unit="percentage points"),
+            Column("weather_r2", "DOUBLE", "r2 of that pre-event monthly weather model"),
+            Column("weather_n_fit", "INTEGER", "Months in that fit", unit="months"),
+            Column("weather_fit_start", "DATE", "First month of that fit"),
+            Column("weather_fit_end", "DATE", "Last month of that fit (the month before the event's)"),
+            Column("weather_adjustment_status", "VARCHAR", "ok, or why no adjusted figure: no_weather_model (no weather series for the region, e.g. sub-BAs), no_monthly_window (28-day windows), too_few_months_before, rank_deficient, poor_fit (r2 < 0.5), after_window_not_over, incomplete_window"),
         ),
     )
 )
@@ -150,8 +157,9 @@ JEVONS_CHECK = register(
             "group's CAAR, mean CAR over its tickers in marts.event_impact, market model), and did demand "
             "growth in the data-centre regions (sub-BA DOM, ERCO, US48: daily demand; VA commercial retail "
             "sales) slow over the following 3 and 6 months (growth_change_pp of marts.electricity_impact; 91/182 "
-            "days, 3/6 months)? verdict says it in plain words. Thresholds: CAAR[0,+5] at or below -2% = market "
-            "feared less demand; mean growth change at or below -1 pp = demand growth slowed. Not weather-adjusted."
+            "days, 3/6 months)? verdict says it in plain words on the raw change; verdict_weather_adjusted on the "
+            "weather-adjusted change where the weather models fit (r2 beside it). Thresholds: CAAR[0,+5] at or "
+            "below -2% = market feared less demand; mean growth change at or below -1 pp = demand growth slowed."
         ),
         primary_key=("event_id",),
         introduced_in=3,
@@ -184,6 +192,15 @@ JEVONS_CHECK = register(
                 "Other catalogued events whose day 0 falls inside the window market_reaction reads ([0,+5], else day "
                 "0; marts.event_overlaps): the reaction mixes theirs. Null = a clean window",
             ),
+            # weather adjustment (issue 17; transforms.weather.adjust)
+            Column("adjusted_growth_change_3m_pp", "DOUBLE", "Mean weather-adjusted change (electricity_impact.growth_change_pp_weather_adjusted) over the regions above that could be adjusted, 3 months", unit="percentage points"),
+            Column("adjusted_growth_change_6m_pp", "DOUBLE", "The same, 6 months", unit="percentage points"),
+            Column("n_regions_adjusted_3m", "INTEGER", "Regions with a 3-month weather-adjusted change", unit="regions"),
+            Column("n_regions_adjusted_6m", "INTEGER", "Regions with a 6-month weather-adjusted change", unit="regions"),
+            Column("weather_r2_min", "DOUBLE", "Lowest r2 of the weather models behind the adjusted change the verdict uses"),
+            Column("demand_outcome_weather_adjusted", "VARCHAR", "slowed, did_not_slow, or could_not_adjust (no region's change could be weather-adjusted)"),
+            Column("verdict_weather_adjusted", "VARCHAR", "The verdict on the weather-adjusted change, with its r2; or the raw verdict and why it could not be adjusted"),
+            Column("weather_note", "VARCHAR", "Regions that could not be weather-adjusted and why (region: status); NULL when all could"),
         ),
     )
 )

@@ -2,7 +2,7 @@
 
 Degree days are NOAA's: base 65 °F, in °F·days per month (nClimDiv, population-weighted per state). Daily
 zone temperatures are °C as the GHCN-Daily-based zone files give them. The models that turn weather into
-expected demand, their fit windows and limits are in docs/methods-weather.md.
+expected demand, their fit windows and limits are in docs/methods.md (Weather-normalised demand).
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ WEATHER_MODELS = register(
             "One row per region x metric x frequency: the OLS fit of demand on weather. Monthly: "
             "MWh/day ~ 1 + HDD/day + CDD/day + trend. Daily: MWh/day ~ 1 + HDD + CDD + CDD² + trend + weekday "
             "(Monday base) + NERC holiday. Classical (homoskedastic) standard errors. Coefficients a model "
-            "does not have are NULL. Specification and limits: docs/methods-weather.md."
+            "does not have are NULL. Specification and limits: docs/methods.md (Weather-normalised demand)."
         ),
         primary_key=("region", "metric", "frequency"),
         introduced_in=WEATHER_MIGRATION,
