@@ -5,8 +5,8 @@ source the registry selects (flows.sources.registry: prices, electricity, weathe
 warehouse → load seeds and every source frame into its core table (keyed upserts, one transaction each,
 logged) → compute returns (from each ticker's history_from) and the event study in polars → sync the marts
 (stock, shock candidates and event overlaps, then electricity and weather) → record warnings and the run →
-publish (atomic rename). Any failure discards the staging copy, so the published warehouse stays exactly as it was, and the
-failure is recorded in ops.runs by a separate small publication.
+publish (atomic rename). Any failure discards the staging copy, so the published warehouse stays exactly as it
+was, and the failure is recorded in ops.runs by a separate small publication.
 """
 
 from __future__ import annotations
