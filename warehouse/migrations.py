@@ -59,6 +59,14 @@ MIGRATIONS: list[Migration] = [
         "weather: core NOAA degree days and zone daily temperature; marts weather models, normalised demand",
     ),
     Migration(9, "IEA data-centre electricity: core.datacentre_electricity (seed datacentre_electricity.csv)"),
+    Migration(
+        10,
+        "electricity files wired: marts.jevons_check regions_used and datacentre_context",
+        sql=(
+            "ALTER TABLE marts.jevons_check ADD COLUMN IF NOT EXISTS regions_used VARCHAR",
+            "ALTER TABLE marts.jevons_check ADD COLUMN IF NOT EXISTS datacentre_context VARCHAR",
+        ),
+    ),
 ]
 
 

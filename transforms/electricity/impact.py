@@ -288,3 +288,21 @@ def electricity_impact(
     return pl.concat([f.select([pl.col(n).cast(t) for n, t in IMPACT_SCHEMA.items()]) for f in frames]).sort(
         "event_date", "event_id", "region_type", "region", "metric", "window_unit", "window_length"
     )
+
+
+def series_ends(daily: pl.DataFrame, monthly: pl.DataFrame) -> dict[tuple[str, str, str], str]:
+    """(region_type, region, metric) -> the last date with data (a month's last day for sales), as text.
+
+    The Jevons verdict uses it to say when a series stops before an event's after-window ends (e.g. US48
+    in the shared files ends 2025-04-23), which the window status alone states only as a code."""
+    demand = daily.filter((pl.col("type") == DEMAND_TYPE) & pl.col("value_mwh").is_not_null()).select(
+        pl.when(pl.col("subba") == "").then(pl.lit("balancing_authority")).otherwise(pl.lit("sub_ba")).alias("rt"),
+        pl.when(pl.col("subba") == "").then(pl.col("respondent")).otherwise(pl.col("subba")).alias("region"),
+        pl.lit("demand").alias("metric"),
+        pl.col("date_local").alias("date"),
+    )
+    sales = _monthly_observations(monthly).select(
+        pl.col("region_type").alias("rt"), "region", "metric", pl.col("date").dt.month_end().alias("date")
+    )
+    ends = pl.concat([demand, sales]).group_by("rt", "region", "metric").agg(pl.col("date").max())
+    return {(rt, region, metric): end.isoformat() for rt, region, metric, end in ends.iter_rows()}
