@@ -140,6 +140,14 @@ def compute_electricity_marts(
     return ElectricityMarts(daily=daily, impact=impact, jevons=check, warnings=warnings, flagged=flagged)
 
 
+def stable_floats(frame: pl.DataFrame, digits: int = 12) -> pl.DataFrame:
+    """Round floats to 12 significant digits: multi-threaded group-by means differ in the last bits from run
+    to run, and a re-run must leave the marts identical (0 updated rows), as flows.daily does for the stock
+    marts."""
+    floats = [name for name, dtype in frame.schema.items() if dtype.is_float()]
+    return frame.with_columns(pl.col(floats).round_sig_figs(digits))
+
+
 def quality_rows(run_id: str, flagged: pl.DataFrame) -> pl.DataFrame:
     """One ops.data_quality row per flagged value: the check name carries the series and hour (the table's
     key is run, check, table), the detail the value EIA published and the rule it broke."""
@@ -172,8 +180,8 @@ def write_electricity_marts(con: duckdb.DuckDBPyConnection, run_id: str, marts: 
     record the screened values in ops.data_quality (rows of this run only)."""
     loads = [
         sync(con, DEMAND_DAILY, marts.daily, run_id=run_id, source="transform"),
-        sync(con, ELECTRICITY_IMPACT, marts.impact, run_id=run_id, source="transform"),
-        sync(con, JEVONS_CHECK, marts.jevons, run_id=run_id, source="transform"),
+        sync(con, ELECTRICITY_IMPACT, stable_floats(marts.impact), run_id=run_id, source="transform"),
+        sync(con, JEVONS_CHECK, stable_floats(marts.jevons), run_id=run_id, source="transform"),
     ]
     if marts.flagged.height:
         upsert(con, DATA_QUALITY, quality_rows(run_id, marts.flagged), run_id=run_id, source="quality")
