@@ -162,6 +162,8 @@ def _limits(
     resolved: list[tuple[RegionSlot, RegionChoice]], impact: pl.DataFrame, data_ends: dict[tuple[str, str, str], str]
 ) -> pl.DataFrame:
     """Per event, what the data cannot say: each slot without a 6-month change, and why (in words)."""
+    if "after_end" not in impact.columns:  # a partial impact frame (tests, callers without window dates)
+        impact = impact.with_columns(pl.lit(None, pl.Date).alias("after_end"))
     notes = []
     for slot, choice in resolved:  # a loop over a handful of slots
         six = horizons_of(slot, choice)[1]
