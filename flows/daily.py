@@ -140,6 +140,7 @@ def load_core(
     loads = [
         sync(con, AI_EVENTS, events, run_id=run_id, source="seeds"),
         sync(con, UNIVERSE, universe, run_id=run_id, source="seeds"),
+        electricity.load_datacentre_seed(con, run_id),
     ]
     for source, result in extracted:
         loads += load_frames(
@@ -273,6 +274,7 @@ def record_failure(
 @flow(name=FLOW_NAME, flow_run_name=_run_name, log_prints=False)
 def daily(
     prices_from: str | None = None,
+    electricity_from: str | None = None,
     warehouse: str | None = None,
     start: date | None = None,
     end: date | None = None,
@@ -296,6 +298,7 @@ def daily(
     started = datetime.now(UTC)
     parameters = {
         "prices_from": prices_from,
+        "electricity_from": electricity_from,
         "warehouse": str(path),
         "start": start,
         "end": end,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from flows.sources.eia_files.load import HOURLY_TABLE, load_files
-from transforms.electricity import SUB_BA_TIME_ZONES, TIME_ZONES
+from transforms.electricity import time_zone_for
 from warehouse.errors import SeedError
 from warehouse.seeds import BA_TIME_ZONES_CSV, ba_time_zones, read_ba_time_zones
 
@@ -18,10 +18,15 @@ def test_seed_valid_and_complete() -> None:
     assert dict(kinds)["balancing_authority"] >= 65 and dict(kinds)["sub_ba"] >= 60
 
 
-def test_known_zones_match_the_transform() -> None:
-    zones = ba_time_zones()
-    assert {k: zones[k] for k in TIME_ZONES} == TIME_ZONES
-    assert zones["PJM/DOM"] == SUB_BA_TIME_ZONES["DOM"] and zones["CISO/PGAE"] == SUB_BA_TIME_ZONES["PGAE"]
+def test_the_transform_uses_the_seed_for_every_row() -> None:
+    """Every BA, region and sub-BA of the seed gets its seed zone in the local-day transform (no UTC fallback)."""
+    frame = read_ba_time_zones()
+    for respondent, subba, zone in frame.select("respondent", "subba", "time_zone").iter_rows():
+        assert time_zone_for(respondent, subba) == zone, (respondent, subba)
+    assert time_zone_for("PJM", "NOT_A_SUBBA") == "America/New_York"  # an unlisted sub-BA takes its parent's zone
+    assert time_zone_for("ZZZZ", "") is None
+    assert time_zone_for("PJM", "", {"PJM": "UTC"}) == "UTC"  # overrides first
+    assert ba_time_zones()["PJM/DOM"] == "America/New_York" and ba_time_zones()["CISO/PGAE"] == "America/Los_Angeles"
 
 
 def test_bad_zone_names_line_and_field(tmp_path: Path) -> None:

@@ -94,6 +94,32 @@ def _run_prices(files: dict[str, str | bytes]) -> Callable[[Path], list[str]]:
     return make
 
 
+BALANCE_HEADER = (
+    "Balancing Authority,Data Date,Hour Number,Local Time at End of Hour,UTC Time at End of Hour,"
+    "Demand Forecast (MW),Demand (MW),Net Generation (MW),Total Interchange (MW),Demand (MW) (Imputed),"
+    "Demand (MW) (Adjusted),Region\n"
+)
+"""EIA-930 BALANCE header as the Grid Monitor's six-month files publish it (https://www.eia.gov/electricity/gridmonitor/about)."""
+
+
+def _run_electricity(files: dict[str, str]) -> Callable[[Path], list[str]]:
+    def make(tmp: Path) -> list[str]:
+        folder = tmp / "eia"
+        for name, text in files.items():
+            _write(folder / name, text)
+        return [
+            "run",
+            "--prices-from",
+            str(_prices_ok(tmp)),
+            "--electricity-from",
+            str(folder),
+            "--warehouse",
+            str(tmp / "w.duckdb"),
+        ]
+
+    return make
+
+
 def _impact(event: str, tickers: str) -> Callable[[Path], list[str]]:
     """`jevons impact` against a tiny real warehouse (seeds loaded, two SPY prices)."""
 
@@ -311,6 +337,31 @@ CASES: list[Case] = [
         "missing directory",
         _argv("run", "--prices-from", "<tmp>/nowhere", "--warehouse", "<tmp>/w.duckdb"),
         "<tmp>/nowhere: price directory does not exist",
+    ),
+    Case(
+        "electricity files",
+        "unknown file in the --electricity-from folder",
+        _run_electricity({"notes.csv": "a,b\n1,2\n"}),
+        "<tmp>/eia/notes.csv: layout not recognised (CSV header ['a', 'b']); accepted layouts: EIA API v2 "
+        "electricity/rto/region-data export, CSV or JSON (period, respondent, type, value); EIA API v2 "
+        "electricity/rto/region-sub-ba-data export, CSV or JSON (period, subba, parent, value); EIA API v2 "
+        "electricity/retail-sales export, CSV or JSON (period, stateid, sectorid, sales...); EIA-930 six-month "
+        "BALANCE file, EIA930_BALANCE_YYYY_Jan_Jun.csv / _Jul_Dec.csv; EIA-930 six-month SUBREGION file, "
+        "EIA930_SUBREGION_YYYY_Jan_Jun.csv / _Jul_Dec.csv; EIA-861M sales_revenue.xlsx (sheet Monthly-States)",
+    ),
+    Case(
+        "electricity files",
+        "bad number in an EIA-930 BALANCE file",
+        _run_electricity(
+            {
+                "EIA930_BALANCE_2024_Jan_Jun.csv": BALANCE_HEADER
+                + 'PJM,01/01/2024,1,01/01/2024 1:00:00 AM,01/01/2024 6:00:00 AM,"80,000","81,234","79,000",-500,,'
+                '"81,234",MIDA\n'
+                + 'PJM,01/01/2024,2,01/01/2024 2:00:00 AM,01/01/2024 7:00:00 AM,"80,000","8l,234","79,000",-500,,'
+                '"81,234",MIDA\n'
+            }
+        ),
+        "<tmp>/eia/EIA930_BALANCE_2024_Jan_Jun.csv, line 3, column 'Demand (MW)': not a number, got '8l,234'",
     ),
     Case(
         "CLI arguments",

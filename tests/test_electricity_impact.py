@@ -404,15 +404,56 @@ def test_jevons_check_verdicts() -> None:
     assert (ds["market_reaction"], ds["demand_outcome"]) == ("feared_less_demand", "did_not_slow")
     assert ds["verdict"] == (
         "Market feared less demand (power producers' CAAR [0,+5] -20.0%); demand growth did "
-        "not slow (+2.0 pp YoY growth over the following 6 months, 3 regions)."
+        "not slow (+2.0 pp YoY growth over the following 6 months, 3 regions; windows of 182 days (6 months for "
+        "sales) after vs before the event, each against the same window a year earlier). Not weather-adjusted."
     )
+    assert ds["regions_used"] == "dom: DOM, erco: ERCO, us48: US48, va_sales: VA commercial sales"
+    assert ds["datacentre_context"] is None  # no IEA rows given
     slow = check.row(0, named=True)
     assert (slow["market_reaction"], slow["demand_outcome"]) == ("little_reaction", "slowed")
-    assert "demand growth slowed (-2.5 pp YoY growth over the following 3 months, 1 region)" in slow["verdict"]
+    assert (
+        "demand growth slowed (-2.5 pp YoY growth over the following 3 months, 1 region; windows of 91 days"
+        in slow["verdict"]
+    )
     fresh = check.row(2, named=True)
     assert (fresh["market_reaction"], fresh["demand_outcome"]) == ("no_stock_data", "not_enough_data_yet")
     assert fresh["n_regions_3m"] == 0 and fresh["power_n_tickers"] == 0
     assert "not enough data yet" in fresh["verdict"]
+
+
+def test_jevons_check_stand_ins_limits_and_context() -> None:
+    """PJM fills the DOM column when DOM is not loaded (and the verdict says so); DOM wins when both are;
+    a series that ends before the after-window is named with its end date; the IEA figures close the verdict."""
+    from flows.sources.eia_files.iea import read_seed
+    from transforms.electricity import datacentre_context
+
+    events = events_frame(("deepseek", date(2025, 1, 27), "efficiency"))
+    pjm = _impact_rows(
+        "deepseek",
+        {
+            ("balancing_authority", "PJM", "demand", "day", 182): 1.5,
+            ("balancing_authority", "US48", "demand", "day", 182): None,
+        },
+    ).with_columns(
+        pl.when(pl.col("region") == "US48").then(pl.lit("after_window_not_over")).otherwise("status").alias("status"),
+        pl.lit(date(2025, 7, 28)).alias("after_end"),
+    )
+    context = datacentre_context(read_seed())
+    assert context == (
+        "US data centres: 183 TWh in 2024, 426 TWh in 2030 in the IEA base case; world: 416 TWh in 2024, "
+        "946 TWh in 2030 in the IEA base case (669-1,264 TWh across its other "
+        "scenarios) (IEA Energy and AI (2025))"
+    )
+    ends = {("balancing_authority", "US48", "demand"): "2025-04-23"}
+    row = jevons_check(pjm, _event_impact({}).clear(), events, data_ends=ends, context=context).row(0, named=True)
+    assert row["dom_growth_change_6m_pp"] == 1.5 and row["n_regions_6m"] == 1
+    assert "PJM stands in for DOM (northern Virginia), which is not loaded." in row["verdict"]
+    assert "US48: data ends 2025-04-23, before its after-window ends (2025-07-28)" in row["verdict"]
+    assert row["verdict"].endswith(f"Context: {context}.")
+    assert row["regions_used"].startswith("dom: PJM standing in for DOM (northern Virginia; DOM not loaded)")
+    both = pl.concat([pjm.drop("after_end"), _impact_rows("deepseek", {("sub_ba", "DOM", "demand", "day", 182): -4.0})])
+    row = jevons_check(both, _event_impact({}).clear(), events).row(0, named=True)
+    assert row["dom_growth_change_6m_pp"] == -4.0 and "stands in" not in row["verdict"]
 
 
 def test_jevons_check_without_stock_impact_or_events() -> None:

@@ -87,6 +87,14 @@ MIGRATIONS: list[Migration] = [
             )
         ),
     ),
+    Migration(
+        12,
+        "electricity files wired: marts.jevons_check regions_used and datacentre_context",
+        sql=(
+            "ALTER TABLE marts.jevons_check ADD COLUMN IF NOT EXISTS regions_used VARCHAR",
+            "ALTER TABLE marts.jevons_check ADD COLUMN IF NOT EXISTS datacentre_context VARCHAR",
+        ),
+    ),
 ]
 
 

@@ -222,9 +222,10 @@ def chart_timeline(tl: pl.DataFrame, group: str, window: tuple[int, int], highli
     return _png(fig)
 
 
-def chart_demand(part: pl.DataFrame, event_id: str, event_date: date) -> bytes:
+def chart_demand(part: pl.DataFrame, event_id: str, event_date: date, order: Sequence[str] | None = None) -> bytes:
     """One panel per region: daily demand (GWh/day) around the event and the same days a year earlier."""
-    regions = [r[0] for r in rd.DEMAND_REGIONS if r[0] in set(part["region"].to_list())]
+    present = set(part["region"].to_list())
+    regions = [r for r in (order or [r[0] for r in rd.DEMAND_REGIONS]) if r in present]
     fig = Figure(figsize=(11, 2.6 * len(regions) + 0.8), layout="constrained")
     axes = fig.subplots(len(regions), 1, sharex=True, squeeze=False)[:, 0]
     for ax, region in zip(axes, regions, strict=True):
@@ -289,4 +290,53 @@ def chart_shock_z(series: pl.DataFrame, candidates: pl.DataFrame, groups: Sequen
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=9, frameon=False)
     fig.suptitle("Daily z by group: moves the market does not explain", fontsize=12, fontweight="bold")
+    return _png(fig)
+
+
+def _mark_events(ax: Any, events: pl.DataFrame) -> None:
+    for event_date in events["event_date"].to_list():
+        ax.axvline(event_date, color="#c0392b", lw=0.8, alpha=0.6)
+
+
+def chart_demand_series(daily: pl.DataFrame, events: pl.DataFrame, order: Sequence[str]) -> bytes:
+    """One panel per region: every loaded day's demand (GWh/day, thin) and its 28-day mean, efficiency events
+    marked (red lines): the whole series the impact windows are cut from, gaps and all."""
+    regions = [r for r in order if r in set(daily["region"].to_list())]
+    fig = Figure(figsize=(11, 2.2 * len(regions) + 0.8), layout="constrained")
+    axes = fig.subplots(len(regions), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, region in zip(axes, regions, strict=True):
+        p = daily.filter(pl.col("region") == region).sort("date_local")
+        gwh = p["value_mwh"] / 1000
+        ax.plot(p["date_local"].to_list(), gwh.to_list(), color="#bbb", lw=0.5, label="daily demand")
+        rolling = gwh.rolling_mean(28, min_samples=20)
+        ax.plot(p["date_local"].to_list(), rolling.to_list(), color="#222", lw=1.4, label="28-day mean")
+        _mark_events(ax, events)
+        ax.set_ylabel(f"{region}\nGWh per day")
+        ax.grid(alpha=0.3)
+    axes[0].plot([], [], color="#c0392b", lw=0.8, label="efficiency event")
+    locator = AutoDateLocator()
+    axes[-1].xaxis.set_major_locator(locator)
+    axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes[0].legend(loc="upper left", fontsize=8, ncols=3, frameon=False)
+    fig.suptitle("Daily electricity demand (EIA-930, local days), all loaded data", fontsize=12, fontweight="bold")
+    return _png(fig)
+
+
+def chart_retail_series(monthly: pl.DataFrame, events: pl.DataFrame, order: Sequence[str]) -> bytes:
+    """One panel per state: monthly all-sector retail sales (TWh per month), efficiency events marked."""
+    states = [s for s in order if s in set(monthly["state"].to_list())]
+    fig = Figure(figsize=(11, 2.0 * len(states) + 0.8), layout="constrained")
+    axes = fig.subplots(len(states), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, state in zip(axes, states, strict=True):
+        p = monthly.filter(pl.col("state") == state).sort("month")
+        ax.plot(p["month"].to_list(), (p["sales_mwh"] / 1e6).to_list(), color="#222", lw=1.2, label="retail sales")
+        _mark_events(ax, events)
+        ax.set_ylabel(f"{state}\nTWh per month")
+        ax.grid(alpha=0.3)
+    axes[0].plot([], [], color="#c0392b", lw=0.8, label="efficiency event")
+    locator = AutoDateLocator()
+    axes[-1].xaxis.set_major_locator(locator)
+    axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes[0].legend(loc="upper left", fontsize=8, ncols=2, frameon=False)
+    fig.suptitle("Monthly retail electricity sales, all sectors (EIA-861M / API)", fontsize=12, fontweight="bold")
     return _png(fig)

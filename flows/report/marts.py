@@ -27,6 +27,22 @@ class MartFrames:
     prices_through: date | None
     overlaps: pl.DataFrame = field(default_factory=pl.DataFrame)
     """marts.event_overlaps (event_id, window, confounded_by): set by build_report (flows.report.shocks)."""
+    retail_monthly: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """All-sector monthly retail sales of REPORT_STATES (state, month, sales_mwh), for the long-run chart."""
+
+
+REPORT_STATES = ("VA", "TX", "CA", "US")
+"""States whose retail sales the report charts: Virginia (the data-centre cluster), Texas, California, the US."""
+
+
+def _retail(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    if not table_exists(con, "core.electricity_retail_sales_monthly"):
+        return pl.DataFrame()
+    states = ", ".join(f"'{s}'" for s in REPORT_STATES)
+    return con.sql(
+        "SELECT state, month, sales_mwh FROM core.electricity_retail_sales_monthly "
+        f"WHERE sector = 'ALL' AND state IN ({states}) AND sales_mwh IS NOT NULL ORDER BY state, month"
+    ).pl()
 
 
 def _group_impact(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
@@ -55,7 +71,8 @@ def read_marts(con: duckdb.DuckDBPyConnection) -> MartFrames:
             )
     demand = (
         con.sql(
-            "SELECT respondent, subba, type, date_local, value_mwh FROM marts.electricity_demand_daily WHERE type = 'D'"
+            "SELECT respondent, subba, type, date_local, value_mwh, hours_reported FROM marts.electricity_demand_daily "
+            "WHERE type = 'D'"
         ).pl()
         if table_exists(con, "marts.electricity_demand_daily")
         else pl.DataFrame()
@@ -71,6 +88,7 @@ def read_marts(con: duckdb.DuckDBPyConnection) -> MartFrames:
         group_impact=_group_impact(con),
         demand_daily=demand,
         jevons=jevons if jevons is not None else pl.DataFrame(),
+        retail_monthly=_retail(con),
         prices_through=(
             con.sql("SELECT max(date) FROM core.prices_daily").fetchall()[0][0]
             if table_exists(con, "core.prices_daily")

@@ -22,10 +22,11 @@ from flows.report.markup import (
     td_txt,
     td_wide,
 )
-from flows.report.marts import RUN_FIRST, MartFrames
+from flows.report.marts import REPORT_STATES, RUN_FIRST, MartFrames
 from flows.report.shocks import event_window_note, fmt_window, with_confounders
 from flows.report.style import group_colour, group_order
 from transforms import report_data as rd
+from transforms.electricity import ImpactConfig
 
 
 def headline_rows(head: pl.DataFrame) -> list[list[str]]:
@@ -185,34 +186,89 @@ JEVONS_HEADER = (
 )
 
 
+def report_regions(demand_daily: pl.DataFrame) -> list[tuple[str, str, str]]:
+    """(label, respondent, subba) of the regions the report charts, from what is loaded: DOM, or PJM standing in
+    for it (as in marts.jevons_check), then ERCO, CISO and US48."""
+    held = set(demand_daily.select("respondent", "subba").unique().iter_rows()) if demand_daily.height else set()
+    first = ("DOM", "PJM", "DOM") if ("PJM", "DOM") in held else ("PJM", "PJM", "")
+    return [r for r in (first, ("ERCO", "ERCO", ""), ("CISO", "CISO", ""), ("US48", "US48", "")) if r[1:] in held]
+
+
+def electricity_series_section(marts: MartFrames, regions: list[tuple[str, str, str]], charts: ChartCache) -> str:
+    """The loaded series in full, with the efficiency events marked: what the windows below are cut from."""
+    efficiency = marts.events.filter(pl.col("category") == "efficiency").select("event_id", "event_date")
+    parts = []
+    if regions:
+        region_map = pl.DataFrame(
+            {"region": [r[0] for r in regions], "respondent": [r[1] for r in regions], "subba": [r[2] for r in regions]}
+        )
+        # days with fewer than 20 reported hours (partial first days, EIA blanks) are left out, as in the windows
+        daily = (
+            marts.demand_daily.filter(pl.col("hours_reported") >= ImpactConfig().min_hours_per_day)
+            .join(region_map, on=["respondent", "subba"], how="inner")
+            .select("region", "date_local", "value_mwh")
+        )
+        order = [r[0] for r in regions]
+        parts.append(
+            charts.add("demand_series.png", "daily demand series", "chart_demand_series", daily, efficiency, order)
+        )
+    if marts.retail_monthly.height:
+        parts.append(
+            charts.add(
+                "retail_series.png",
+                "monthly retail sales series",
+                "chart_retail_series",
+                marts.retail_monthly,
+                efficiency,
+                list(REPORT_STATES),
+            )
+        )
+    context = marts.jevons["datacentre_context"].drop_nulls() if "datacentre_context" in marts.jevons.columns else None
+    if context is not None and context.len():
+        parts.append(f"<p><b>Context (IEA):</b> {esc(context[0])}.</p>")
+    return "".join(parts)
+
+
 def electricity_section(marts: MartFrames, event_ids: Sequence[str], charts: ChartCache, notes: list[str]) -> str:
     parts = ["<h2 id='electricity-section'>Electricity demand and the Jevons check</h2>"]
     categories = dict(marts.events.select("event_id", "category").iter_rows())
     eff_ids = [e for e in event_ids if categories.get(e) == "efficiency"]
-    demand = rd.demand_around(marts.demand_daily, marts.events, eff_ids) if marts.demand_daily.height else None
+    regions = report_regions(marts.demand_daily)
+    parts.append(electricity_series_section(marts, regions, charts))
+    demand = rd.demand_around(marts.demand_daily, marts.events, eff_ids, regions) if marts.demand_daily.height else None
     if demand is None or demand.height == 0:
         parts.append(
             note(
                 "No electricity demand data around the shown efficiency events (<code>marts.electricity_demand_daily"
-                "</code> has no rows for DOM, ERCO or US48 there). Set <code>EIA_API_KEY</code> (free at "
-                "https://www.eia.gov/opendata/register.php) and run <code>jevons run</code> to load EIA-930 demand."
+                "</code> has no rows for DOM/PJM, ERCO, CISO or US48 there). Run <code>jevons run --electricity-from "
+                "DIR</code> with EIA's files, or set <code>EIA_API_KEY</code> (free at "
+                "https://www.eia.gov/opendata/register.php) to load EIA-930 demand from the API."
             )
         )
         notes.append("no electricity demand data")
     else:
+        stand_in = " PJM stands in for DOM, which is not loaded." if regions and regions[0][0] == "PJM" else ""
         parts.append(
             f"<p>Daily demand summed from EIA-930 hourly data ({rd.DEMAND_DAYS_BEFORE} days before to "
             f"{rd.DEMAND_DAYS_AFTER} days after each efficiency event), in GWh per day, with the same calendar "
-            "days a year earlier (dashed). DOM is Dominion (northern Virginia's data-centre cluster), ERCO is "
-            "ERCOT (Texas), US48 the lower 48 states. Not weather-adjusted.</p>"
+            "days a year earlier (dashed). DOM is Dominion (northern Virginia's data-centre cluster), PJM its "
+            "parent, ERCO is ERCOT (Texas), CISO the California ISO, US48 the lower 48 states. Values the quality "
+            f"screen flagged (ops.data_quality) are left out. Not weather-adjusted.{stand_in}</p>"
         )
         event_dates = dict(marts.events.select("event_id", "event_date").iter_rows())
+        order = [r[0] for r in regions]
         for eid in eff_ids:
             part = demand.filter(pl.col("event_id") == eid)
             if part.height:
                 parts.append(
                     charts.add(
-                        f"{eid}_demand.png", f"{eid} electricity demand", "chart_demand", part, eid, event_dates[eid]
+                        f"{eid}_demand.png",
+                        f"{eid} electricity demand",
+                        "chart_demand",
+                        part,
+                        eid,
+                        event_dates[eid],
+                        order,
                     )
                 )
     if marts.jevons.height == 0:
@@ -250,6 +306,9 @@ def electricity_section(marts: MartFrames, event_ids: Sequence[str], charts: Cha
         "year-over-year demand growth in the data-centre regions (3 and 6 months after vs before).</p>"
     )
     parts.append(table("jevons-check", JEVONS_HEADER, rows))
+    used = marts.jevons["regions_used"].drop_nulls() if "regions_used" in marts.jevons.columns else None
+    if used is not None and used.len():
+        parts.append(f"<p class='muted'>Regions of the check: {esc(used[0])}.</p>")
     return "".join(parts)
 
 

@@ -139,6 +139,22 @@ SOURCES: list[SourceSpec] = [
         extract="flows.sources.noaa.extract:extract_live",
         retries=(),  # the client retries within its own time budget; no network fails at once
     ),
+    SourceSpec(
+        name="eia-files",
+        kind=KIND_ELECTRICITY,
+        description="Published EIA files from a folder: EIA-930 six-month BALANCE/SUBREGION files, EIA API v2 "
+        "exports (CSV/JSON) of region-data, region-sub-ba-data and retail-sales, the EIA-861M sales_revenue.xlsx; "
+        "overlapping vintages merged (later vintage wins, revisions recorded as warnings)",
+        tables=("core.electricity_demand_hourly", "core.electricity_retail_sales_monthly"),
+        extract="flows.sources.eia_files.source:extract",
+        option=SourceOption(
+            "electricity_from",
+            "--electricity-from",
+            "Folder of EIA files (EIA-930 bulk, API exports, EIA-861M xlsx) instead of the EIA API",
+        ),
+        validate="flows.sources.eia_files.source:validate",
+        load_chunk_rows={"core.electricity_demand_hourly": 1_000_000},
+    ),
 ]
 """Every source, in the order the flow extracts its kinds (prices first)."""
 

@@ -11,14 +11,21 @@ The public names are re-exported here, so `from transforms.electricity import X`
 """
 
 from transforms.electricity.calendar import nerc_holidays
-from transforms.electricity.impact import IMPACT_SCHEMA, PARTS, ImpactConfig, electricity_impact
-from transforms.electricity.jevons import JEVONS_SCHEMA, JevonsConfig, RegionHorizon, jevons_check
+from transforms.electricity.impact import IMPACT_SCHEMA, PARTS, ImpactConfig, electricity_impact, series_ends
+from transforms.electricity.jevons import (
+    DEFAULT_SLOTS,
+    JEVONS_SCHEMA,
+    JevonsConfig,
+    RegionChoice,
+    RegionHorizon,
+    RegionSlot,
+    datacentre_context,
+    jevons_check,
+)
 from transforms.electricity.local_days import (
     DAILY_SCHEMA,
     DEMAND_TYPE,
     FALLBACK_TIME_ZONE,
-    SUB_BA_TIME_ZONES,
-    TIME_ZONES,
     hourly_to_local_daily,
     time_zone_for,
     unknown_time_zones,
@@ -26,20 +33,23 @@ from transforms.electricity.local_days import (
 
 __all__ = [
     "DAILY_SCHEMA",
+    "DEFAULT_SLOTS",
     "DEMAND_TYPE",
     "FALLBACK_TIME_ZONE",
     "IMPACT_SCHEMA",
     "JEVONS_SCHEMA",
     "PARTS",
-    "SUB_BA_TIME_ZONES",
-    "TIME_ZONES",
     "ImpactConfig",
     "JevonsConfig",
+    "RegionChoice",
     "RegionHorizon",
+    "RegionSlot",
+    "datacentre_context",
     "electricity_impact",
     "hourly_to_local_daily",
     "jevons_check",
     "nerc_holidays",
+    "series_ends",
     "time_zone_for",
     "unknown_time_zones",
 ]

@@ -139,6 +139,17 @@ def _daily_observations(daily: pl.DataFrame, config: ImpactConfig) -> pl.DataFra
     )
 
 
+MICRO = 1_000_000
+"""Window sums are taken in integer micro-MWh: an integer sum is exact in any order, so a multi-threaded
+join or group-by cannot change a mean's last bits from one run to the next (a re-run must leave the mart
+identical); the rounding, 1e-6 MWh, is far below EIA's whole-MWh publication. Int64 holds 9.2e12 MWh."""
+
+
+def _exact_mean(values: pl.Expr) -> pl.Expr:
+    """Mean of a float column via an order-independent integer sum (see MICRO)."""
+    return (values * MICRO).round().cast(pl.Int64).sum() / values.count() / MICRO
+
+
 def _daily_part_means(obs: pl.DataFrame, windows: pl.DataFrame, config: ImpactConfig) -> pl.DataFrame:
     """Weekday-balanced mean and count per (region, event, L, part); NULL mean where coverage is short."""
     keys = ["region_type", "region", "event_id", "window_length", "part"]
@@ -152,10 +163,10 @@ def _daily_part_means(obs: pl.DataFrame, windows: pl.DataFrame, config: ImpactCo
     )
     joined = days.select("event_id", "window_length", "part", "date").join(obs, on="date", how="inner")
     by_weekday = joined.group_by(*keys, pl.col("date").dt.weekday().alias("weekday")).agg(
-        pl.col("value").mean().alias("wd_mean"), pl.len().alias("wd_n")
+        _exact_mean(pl.col("value")).alias("wd_mean"), pl.len().alias("wd_n")
     )
     means = by_weekday.group_by(keys).agg(
-        pl.col("wd_mean").mean().alias("mean"),
+        _exact_mean(pl.col("wd_mean")).alias("mean"),
         pl.col("wd_n").sum().cast(pl.Int32).alias("n"),
         pl.len().alias("weekdays"),
     )
@@ -189,7 +200,7 @@ def _monthly_part_means(obs: pl.DataFrame, windows: pl.DataFrame) -> pl.DataFram
     joined = windows.join_where(obs, pl.col("date") >= pl.col("start"), pl.col("date") <= pl.col("end"))
     return (
         joined.group_by(keys)
-        .agg(pl.col("value").mean().alias("mean"), pl.len().cast(pl.Int32).alias("n"))
+        .agg(_exact_mean(pl.col("value")).alias("mean"), pl.len().cast(pl.Int32).alias("n"))
         .with_columns(pl.when(pl.col("n") == pl.col("window_length")).then(pl.col("mean")).alias("mean"))
     )
 
@@ -293,3 +304,21 @@ def electricity_impact(
     return pl.concat([f.select(cols) for f, cols in zip(frames, typed, strict=True)]).sort(
         "event_date", "event_id", "region_type", "region", "metric", "window_unit", "window_length"
     )
+
+
+def series_ends(daily: pl.DataFrame, monthly: pl.DataFrame) -> dict[tuple[str, str, str], str]:
+    """(region_type, region, metric) -> the last date with data (a month's last day for sales), as text.
+
+    The Jevons verdict uses it to say when a series stops before an event's after-window ends (e.g. US48
+    in the shared files ends 2025-04-23), which the window status alone states only as a code."""
+    demand = daily.filter((pl.col("type") == DEMAND_TYPE) & pl.col("value_mwh").is_not_null()).select(
+        pl.when(pl.col("subba") == "").then(pl.lit("balancing_authority")).otherwise(pl.lit("sub_ba")).alias("rt"),
+        pl.when(pl.col("subba") == "").then(pl.col("respondent")).otherwise(pl.col("subba")).alias("region"),
+        pl.lit("demand").alias("metric"),
+        pl.col("date_local").alias("date"),
+    )
+    sales = _monthly_observations(monthly).select(
+        pl.col("region_type").alias("rt"), "region", "metric", pl.col("date").dt.month_end().alias("date")
+    )
+    ends = pl.concat([demand, sales]).group_by("rt", "region", "metric").agg(pl.col("date").max())
+    return {(rt, region, metric): end.isoformat() for rt, region, metric, end in ends.iter_rows()}

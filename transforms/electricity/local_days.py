@@ -1,9 +1,12 @@
 """Hourly EIA-930 data → local calendar days (marts.electricity_demand_daily), and each series' time zone.
 
 EIA-930 hourly periods are UTC and hour-ending. An hour belongs to the local day of its start (period_utc - 1 h,
-converted to the respondent's time zone), which gives 24 local hours a day (23/25 on DST changes), as EIA's own
-daily data does. Each respondent has one time zone (`TIME_ZONES`: the BA's predominant clock); an unknown
-respondent falls back to UTC and is reported by `unknown_time_zones`, so the flow can record a warning.
+converted to the series' time zone), which gives 24 local hours a day (23/25 on DST changes), as EIA's own
+daily data does. Time zones come from the shipped seed warehouse/seeds/ba_time_zones.csv
+(`warehouse.seeds.ba_time_zones()`): every EIA-930 balancing authority, region (US48) and sub-BA, from EIA's
+reference table, with the civil clock of the BA's footprint. A sub-BA without a row of its own takes its
+parent's zone; a respondent the seed does not know falls back to UTC and is reported by `unknown_time_zones`,
+so the flow records a warning instead of silently shifting its days.
 """
 
 from __future__ import annotations
@@ -13,36 +16,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from warehouse.registry import table
-
-TIME_ZONES: dict[str, str] = {
-    "US48": "America/New_York",
-    "PJM": "America/New_York",
-    "DUK": "America/New_York",
-    "NYIS": "America/New_York",
-    "ISNE": "America/New_York",
-    "FPL": "America/New_York",
-    "CPLE": "America/New_York",
-    "SC": "America/New_York",
-    "SCEG": "America/New_York",
-    "ERCO": "America/Chicago",
-    "MISO": "America/Chicago",
-    "SWPP": "America/Chicago",
-    "SOCO": "America/Chicago",
-    "TVA": "America/Chicago",
-    "AEC": "America/Chicago",
-    "CISO": "America/Los_Angeles",
-    "BPAT": "America/Los_Angeles",
-    "PACW": "America/Los_Angeles",
-    "LDWP": "America/Los_Angeles",
-    "PACE": "America/Denver",
-    "PSCO": "America/Denver",
-    "AZPS": "America/Phoenix",
-    "SRP": "America/Phoenix",
-}
-"""IANA time zone of each balancing authority's local day (its predominant clock; US48 uses Eastern, as EIA's
-daily data defaults to). Sub-BAs use SUB_BA_TIME_ZONES, else their parent's zone."""
-
-SUB_BA_TIME_ZONES: dict[str, str] = {"DOM": "America/New_York", "PGAE": "America/Los_Angeles"}
+from warehouse.seeds import ba_time_zones
 
 FALLBACK_TIME_ZONE = "UTC"
 DEMAND_TYPE = "D"
@@ -52,19 +26,22 @@ DAILY_SCHEMA = table("marts.electricity_demand_daily").polars_schema()
 
 
 def time_zone_for(respondent: str, subba: str, overrides: Mapping[str, str] | None = None) -> str | None:
-    """The local time zone of a series: override, sub-BA zone, respondent zone; None when unknown."""
+    """The local time zone of a series, None when unknown.
+
+    Precedence: an override for the sub-BA (by its code or 'PARENT/SUBBA'), the seed's sub-BA row, an
+    override for the respondent, the seed's respondent row (a sub-BA's parent)."""
     overrides = overrides or {}
+    seed = ba_time_zones()
     if subba:
-        if subba in overrides:
-            return overrides[subba]
-        if subba in SUB_BA_TIME_ZONES:
-            return SUB_BA_TIME_ZONES[subba]
-    return overrides.get(respondent) or TIME_ZONES.get(respondent)
+        for found in (overrides.get(subba), overrides.get(f"{respondent}/{subba}"), seed.get(f"{respondent}/{subba}")):
+            if found:
+                return found
+    return overrides.get(respondent) or seed.get(respondent)
 
 
 def _series_time_zones(hourly: pl.DataFrame, overrides: Mapping[str, str] | None) -> pl.DataFrame:
     series = hourly.select("respondent", "subba").unique()
-    zones = [time_zone_for(r, s, overrides) for r, s in series.iter_rows()]
+    zones = [time_zone_for(r, s, overrides) for r, s in series.iter_rows()]  # a loop over series, not rows
     return series.with_columns(pl.Series("time_zone", zones, dtype=pl.String))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.electricity.jevons import JEVONS_SCHEMA, JevonsConfig
+from transforms.electricity.jevons import JEVONS_SCHEMA, JevonsConfig, horizons_of, resolve_regions
 from transforms.weather.impact import ADJUSTED_SCHEMA
 
 ADJUSTED_COLUMNS = tuple(c for c in ADJUSTED_SCHEMA if c not in ("event_id", "region", "metric", "window_length"))
@@ -68,7 +68,8 @@ def _mean_adjusted(impact: pl.DataFrame, config: JevonsConfig, horizon: str) -> 
     keys = pl.DataFrame(
         [
             (rh.region_type, rh.region, rh.metric, rh.window_unit, rh.window_length)
-            for rh in config.regions
+            for slot, choice in resolve_regions(config.slots, impact)
+            for rh in horizons_of(slot, choice)
             if rh.column.endswith(f"_{horizon}_pp")
         ],
         schema={
@@ -149,7 +150,9 @@ def weather_verdict(jevons: pl.DataFrame, impact: pl.DataFrame, config: JevonsCo
         n,
         r2.round(2),
     )
-    stock = pl.col("verdict").str.split("; ").list.first()
+    # The raw verdict opens with "<market reaction>; <demand outcome>." (transforms.electricity.jevons); the
+    # reaction may itself hold a "; window holds ..." clause, so cut at the outcome's first words, not at "; ".
+    stock = pl.col("verdict").str.extract(r"^(.*?); (?:demand growth|not enough data yet)", 1)
     text = (
         pl.when(~adjusted)
         .then(

@@ -76,9 +76,12 @@ DEMAND_DAILY = register(
             "Hourly demand (type D) summed to local calendar days, per balancing authority or sub-BA. Each "
             "hour-ending period is assigned to the local day of the hour's start (period_utc - 1 hour, in "
             "time_zone), as EIA's own daily data does, so a local day holds 24 hours (23 or 25 on DST "
-            "changes). Time zones: US48, PJM, DUK and DOM America/New_York; ERCO, MISO, SWPP, SOCO and TVA "
-            "America/Chicago; CISO America/Los_Angeles (see transforms.electricity.TIME_ZONES); unknown "
-            "respondents fall back to UTC with a recorded warning. Recomputed in full on every run."
+            "changes). Time zones: the seed warehouse/seeds/ba_time_zones.csv (every EIA-930 BA, region and "
+            "sub-BA, from EIA's reference table; a sub-BA without a row takes its parent's); unknown "
+            "respondents fall back to UTC with a recorded warning. Values the quality screen flags "
+            "(transforms.electricity_quality: int32 sentinels, negative or implausibly large demand, one-hour "
+            "dips) count as not reported; they stay in core and are listed in ops.data_quality. Recomputed in "
+            "full on every run."
         ),
         primary_key=("respondent", "subba", "type", "date_local"),
         introduced_in=3,
@@ -155,11 +158,12 @@ JEVONS_CHECK = register(
         description=(
             "One row per efficiency event: did the market fear less electricity demand (the power-producer "
             "group's CAAR, mean CAR over its tickers in marts.event_impact, market model), and did demand "
-            "growth in the data-centre regions (sub-BA DOM, ERCO, US48: daily demand; VA commercial retail "
-            "sales) slow over the following 3 and 6 months (growth_change_pp of marts.electricity_impact; 91/182 "
-            "days, 3/6 months)? verdict says it in plain words on the raw change; verdict_weather_adjusted on the "
-            "weather-adjusted change where the weather models fit (r2 beside it). Thresholds: CAAR[0,+5] at or "
-            "below -2% = market feared less demand; mean growth change at or below -1 pp = demand growth slowed."
+            "growth in the data-centre regions (sub-BA DOM, or PJM standing in when DOM is not loaded; ERCO, "
+            "US48: daily demand; VA commercial retail sales, or all sectors standing in) slow over the following "
+            "3 and 6 months (growth_change_pp of marts.electricity_impact; 91/182 days, 3/6 months)? verdict says "
+            "it in plain words on the raw change; verdict_weather_adjusted on the weather-adjusted change where "
+            "the weather models fit (r2 beside it). Thresholds: CAAR[0,+5] at or below -2% = market feared less "
+            "demand; mean growth change at or below -1 pp = demand growth slowed."
         ),
         primary_key=("event_id",),
         introduced_in=3,
@@ -201,6 +205,8 @@ JEVONS_CHECK = register(
             Column("demand_outcome_weather_adjusted", "VARCHAR", "slowed, did_not_slow, or could_not_adjust (no region's change could be weather-adjusted)"),
             Column("verdict_weather_adjusted", "VARCHAR", "The verdict on the weather-adjusted change, with its r2; or the raw verdict and why it could not be adjusted"),
             Column("weather_note", "VARCHAR", "Regions that could not be weather-adjusted and why (region: status); NULL when all could"),
+            Column("regions_used", "VARCHAR", "Which series filled each region column, stand-ins named (e.g. 'dom: PJM standing in for DOM')"),
+            Column("datacentre_context", "VARCHAR", "IEA data-centre electricity figures the event sits in (core.datacentre_electricity)"),
         ),
     )
 )

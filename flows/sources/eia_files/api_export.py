@@ -19,7 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.sources.eia import ROUTE_REGION, ROUTE_RETAIL, ROUTE_SUB_BA, ParseStats, parse_hourly, parse_retail
+from flows.sources.eia.parse import ParseStats, parse_hourly, parse_retail
+from flows.sources.eia.query import ROUTE_REGION, ROUTE_RETAIL, ROUTE_SUB_BA
 from flows.sources.eia_files.detect import API_REGION, API_RETAIL, API_SUB_BA, DetectedFile, json_rows
 from flows.sources.eia_files.errors import ElectricityFileError
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.sources.eia import MONTHLY_SCHEMA, ParseStats
+from flows.sources.eia.parse import MONTHLY_SCHEMA, ParseStats
 from flows.sources.eia_files.detect import MONTHLY_STATES_SHEET, DetectedFile
 from flows.sources.eia_files.errors import ElectricityFileError
 

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.sources.eia import HOURLY_SCHEMA, ParseStats
+from flows.sources.eia.parse import HOURLY_SCHEMA, ParseStats
 from flows.sources.eia_files.detect import EIA930_SUBREGION, SUBREGION_COLUMN, DetectedFile, csv_header
 from flows.sources.eia_files.errors import ElectricityFileError
 

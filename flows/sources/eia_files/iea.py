@@ -150,6 +150,8 @@ def _regional(path: Path) -> list[dict[str, object]]:
             continue
         if label is None or measure is None or not cols:
             continue
+        if all(row[i] is None for i in cols):  # a section title row (e.g. "Electricity consumption (TWh)")
+            continue
         for i, (scenario, year) in cols.items():
             rec = records.setdefault(
                 (label, scenario, year), {"region": label, "segment": "total", "scenario": scenario, "year": year}

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from flows.sources.base import SourceResult, SourceWarning
-from flows.sources.eia import ParseStats
+from flows.sources.eia.parse import ParseStats
 from flows.sources.eia_files.api_export import HOURLY_TABLE, MONTHLY_TABLE, read_api_export
 from flows.sources.eia_files.detect import EIA861M, EIA930_BALANCE, EIA930_SUBREGION, DetectedFile, walk
 from flows.sources.eia_files.eia861m import read_sales_revenue
