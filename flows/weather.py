@@ -26,7 +26,7 @@ from transforms.weather.impact import weather_adjusted_impact
 from transforms.weather.marts import WeatherMarts, weather_marts
 from transforms.weather.models import monthly_observations
 from transforms.weather.series import daily_demand, monthly_demand, retail_monthly
-from warehouse import seeds
+from warehouse import seed_regions
 from warehouse.introspect import table_exists
 from warehouse.load import LoadResult, sync
 from warehouse.tables.electricity import RETAIL_SALES_MONTHLY
@@ -87,10 +87,10 @@ def compute_weather(con: duckdb.DuckDBPyConnection, electricity: ElectricityMart
     monthly = pl.concat([monthly_demand(days), retail_monthly(retail)])
     marts = weather_marts(
         degree_days,
-        seeds.read_weather_region_states(),
+        seed_regions.read_weather_region_states(),
         monthly,
         zone_days,
-        seeds.read_weather_region_zones(),
+        seed_regions.read_weather_region_zones(),
         days,
     )
     events = con.sql("SELECT event_id, event_date FROM core.ai_events").pl()

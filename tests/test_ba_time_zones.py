@@ -9,7 +9,7 @@ import pytest
 from flows.sources.eia_files.load import HOURLY_TABLE, load_files
 from transforms.electricity import time_zone_for
 from warehouse.errors import SeedError
-from warehouse.seeds import BA_TIME_ZONES_CSV, ba_time_zones, read_ba_time_zones
+from warehouse.seed_regions import BA_TIME_ZONES_CSV, ba_time_zones, read_ba_time_zones
 
 
 def test_seed_valid_and_complete() -> None:

@@ -199,7 +199,7 @@ def test_batched_adjusted_change_equals_the_reference(runs: tuple[Path, RunSumma
     case, itself held to statsmodels) on real series, every event: same status, fit window and figures."""
     from transforms.weather.regions import region_degree_days
     from transforms.weather.series import daily_demand, monthly_demand, retail_monthly
-    from warehouse.seeds import read_weather_region_states
+    from warehouse.seed_regions import read_weather_region_states
 
     con = connect_read_only(runs[0])
     try:

@@ -26,7 +26,7 @@ from transforms.weather.models import (
 from transforms.weather.normalise import monthly_normals
 from transforms.weather.regions import region_daily_weather, region_degree_days
 from transforms.weather.series import daily_demand, monthly_demand
-from warehouse.seeds import read_weather_region_states, read_weather_region_zones
+from warehouse.seed_regions import read_weather_region_states, read_weather_region_zones
 from warehouse.tables.weather import WEATHER_MODELS, WEATHER_NORMALISED_DEMAND
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from flows.sources.noaa import zone_daily
 from warehouse.errors import SeedError
-from warehouse.seeds import read_weather_region_states, read_weather_region_zones
+from warehouse.seed_regions import read_weather_region_states, read_weather_region_zones
 
 HEADER = "region,state,area,weight,basis\n"
 

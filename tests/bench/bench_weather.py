@@ -33,7 +33,8 @@ from transforms.weather.impact import weather_adjusted_impact  # noqa: E402
 from transforms.weather.marts import weather_marts  # noqa: E402
 from transforms.weather.models import monthly_observations  # noqa: E402
 from transforms.weather.series import daily_demand, retail_monthly  # noqa: E402
-from warehouse.seeds import read_events, read_weather_region_states, read_weather_region_zones  # noqa: E402
+from warehouse.seed_regions import read_weather_region_states, read_weather_region_zones  # noqa: E402
+from warehouse.seeds import read_events  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 

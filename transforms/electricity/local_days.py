@@ -3,7 +3,7 @@
 EIA-930 hourly periods are UTC and hour-ending. An hour belongs to the local day of its start (period_utc - 1 h,
 converted to the series' time zone), which gives 24 local hours a day (23/25 on DST changes), as EIA's own
 daily data does. Time zones come from the shipped seed warehouse/seeds/ba_time_zones.csv
-(`warehouse.seeds.ba_time_zones()`): every EIA-930 balancing authority, region (US48) and sub-BA, from EIA's
+(`warehouse.seed_regions.ba_time_zones()`): every EIA-930 balancing authority, region (US48) and sub-BA, from EIA's
 reference table, with the civil clock of the BA's footprint. A sub-BA without a row of its own takes its
 parent's zone; a respondent the seed does not know falls back to UTC and is reported by `unknown_time_zones`,
 so the flow records a warning instead of silently shifting its days.
@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from warehouse.registry import table
-from warehouse.seeds import ba_time_zones
+from warehouse.seed_regions import ba_time_zones
 
 FALLBACK_TIME_ZONE = "UTC"
 DEMAND_TYPE = "D"
