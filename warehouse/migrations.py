@@ -58,6 +58,11 @@ MIGRATIONS: list[Migration] = [
         8,  # warehouse.tables.weather.WEATHER_MIGRATION
         "weather: core NOAA degree days and zone daily temperature; marts weather models, normalised demand",
     ),
+    Migration(
+        9,
+        "group statistics: marts.group_impact n_below_min (a group test of fewer than 3 tickers is not evidence)",
+        sql=("ALTER TABLE marts.group_impact ADD COLUMN IF NOT EXISTS n_below_min BOOLEAN",),
+    ),
 ]
 
 

@@ -37,6 +37,7 @@ from transforms.event_study.frames import (
 )
 from transforms.event_study.group_stats import group_impact_frame
 from transforms.event_study.layout import Arrays, Block, GroupSums, Names
+from transforms.event_study.pairwise_corr import add_partial_pairs
 from transforms.event_study.scatter import scatter
 
 DEFAULT_CHUNK_CELLS = 1_500_000  # (ticker x model x event x rel_day) cells per chunk of events (12 MB arrays)
@@ -169,6 +170,8 @@ def run_dense_study(
     else:
         for task in tasks:
             compute(task)
+    # Kolari-Pynnönen pairs with a ticker missing estimation days: after the chunks, as a pair can span two blocks.
+    add_partial_pairs(blocks, matrix, out, config.estimation_window, ticker_group, group)
     del compute, matrix  # the largest array so far; the output frames come next
     concurrent = _THREADS > 1 and np.count_nonzero(out.fitted) * len(models) * (ar_hi - ar_lo + 1) < _CONCURRENT_ROWS
     if not concurrent:  # memory first: hand back what the chunks freed (a few ms; not worth it for small frames)
