@@ -12,8 +12,9 @@ reference pipeline (tests/reference/) to 1e-9 on simulated markets with missing 
 different calendars, unpriced tickers, events after the data and several window configurations. Not produced:
 `EventStudyResult.estimation_ar` (left empty; the group tests that need it run here, on arrays).
 
-No Python loop over tickers or events: the loops are over benchmarks (one calendar each, usually one or two),
-over chunks of events, over CAR windows and models (a handful) and over groups.
+No Python loop over tickers or days: the loops are over benchmarks (one calendar each, usually one or two),
+over chunks of events, over CAR windows and models (a handful), over groups, and over the events with a ticker
+missing estimation days (the Kolari-Pynnönen pairs over common days, transforms.event_study.pairwise_corr).
 """
 
 from __future__ import annotations
