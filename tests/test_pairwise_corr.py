@@ -162,7 +162,8 @@ def test_partial_pair_sums_count_each_pair_once() -> None:
 
 def test_talen_cumulus_sale_on_the_real_closes(real_prices_dir) -> None:  # type: ignore[no-untyped-def]
     """The issue's example: independent_power (TLN missing estimation days before 2023-06-02), market model:
-    r-bar 0.148 by the old fast form, 0.143 pairwise over common days; rank z (window [0, 0]) 2.36 unweighted, 2.46 weighted."""
+    r-bar 0.148 by the old fast form, 0.143 pairwise over common days; rank z (window [0, 0]) 2.36 unweighted,
+    2.46 weighted."""
     from flows.sources.csv_prices import CsvPriceSource
     from transforms.returns import daily_returns
     from warehouse import seeds
