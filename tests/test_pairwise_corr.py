@@ -179,7 +179,7 @@ def test_talen_cumulus_sale_on_the_real_closes(real_prices_dir) -> None:  # type
     assert len(r_bar) == 1 and r_bar[0] == pytest.approx(0.143, abs=5e-4)
     # the old numbers, from the same estimation ARs by the numpy reference's forms
     long = run_event_study(returns, events, universe, config)
-    tickers = universe.filter(pl.col("group") == "independent_power")["ticker"]
+    tickers = universe.filter(pl.col("group") == "independent_power")["ticker"].to_list()
     est = long.estimation_ar.filter(pl.col("ticker").is_in(tickers))
     wide = est.pivot(on="ticker", index="rel_day", values="abnormal_ret").sort("rel_day").drop("rel_day")
     assert shortcut_mean_correlation(wide.to_numpy()) == pytest.approx(0.148, abs=5e-4)
