@@ -95,6 +95,11 @@ MIGRATIONS: list[Migration] = [
             "ALTER TABLE marts.jevons_check ADD COLUMN IF NOT EXISTS datacentre_context VARCHAR",
         ),
     ),
+    Migration(
+        13,
+        "group statistics: marts.group_impact n_below_min (a group test of fewer than 3 tickers is not evidence)",
+        sql=("ALTER TABLE marts.group_impact ADD COLUMN IF NOT EXISTS n_below_min BOOLEAN",),
+    ),
 ]
 
 

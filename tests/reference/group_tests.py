@@ -13,15 +13,19 @@ degrees of freedom of ticker i's model:
 - Kolari and Pynnonen (2010) adjusted BMP: t_KP = t_BMP sqrt((1 - r) / (1 + (N - 1) r)), r = mean pairwise
   correlation of the tickers' estimation-window abnormal returns. When every ticker shares one event date (the
   case here) abnormal returns are cross-correlated and plain BMP over-rejects; this is the test to trust.
-  r = (sum_t[(sum_i z_it)^2 - sum_i z_it^2]) / ((T - 1) N (N - 1)) from abnormal returns z standardized per
-  ticker (sample sd) over its T estimation days.
+  r = the mean over the pairs (i < j) of the Pearson correlation of their abnormal returns over the estimation
+  rel_days both have (each pair centred on those days), a pair without a correlation left out.
 - Corrado (1989) rank test, generalised to a window (Cowan 1992): each ticker's abnormal returns over the
-  estimation and event windows are ranked, U_it = K_it / (M_i + 1) - 1/2 (M_i = its number of days); U_t = mean_i
-  U_it; Z = sum_{t in [a,b]} U_t / (sqrt(L) s_U), s_U = sqrt(mean over all days of U_t^2); standard normal.
+  estimation and event windows are ranked, U_it = K_it / (M_i + 1) - 1/2 (M_i = its number of days); U_t = mean
+  over the N_t tickers with a return on day t; Z = sum_{t in [a,b]} U_t / (sqrt(L) s_U), s_U^2 = mean over the
+  days with a rank of (N_t / N) U_t^2 (N = the group's ranked tickers): a day mean over fewer tickers varies
+  more, and this weighting (Cowan 1992; Campbell and Wasley 1993; estudy2's modified rank test scales the same
+  way) makes s_U the spread of a full day's mean; standard normal.
 - generalized sign test (Cowan 1992): p = mean over tickers of the estimation-window share of positive
   abnormal returns, w = number of positive CARs, Z = (w - N p) / sqrt(N p (1 - p)); standard normal.
 
-All p-values are two-sided. The whole universe is also tested as group 'all'.
+All p-values are two-sided. The whole universe is also tested as group 'all'. `n_below_min`: n below
+MIN_GROUP_TICKERS (3), a test not to present as evidence.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import polars as pl
 from scipy import special
 
 from tests.reference.event_study import scipy_t_p
-from transforms.event_study.contract import ALL_GROUP, GROUP_IMPACT_SCHEMA, MODEL_MARKET
+from transforms.event_study.contract import ALL_GROUP, GROUP_IMPACT_SCHEMA, MIN_GROUP_TICKERS, MODEL_MARKET
 
 GROUP_KEY = ["event_id", "group", "model"]
 
@@ -53,28 +57,26 @@ def _groups(frame: pl.DataFrame, universe: pl.DataFrame) -> pl.DataFrame:
 
 
 def mean_residual_correlation(estimation_ar: pl.DataFrame, universe: pl.DataFrame) -> pl.DataFrame:
-    """`event_id, group, model, mean_residual_corr` from estimation-window abnormal returns."""
-    z = estimation_ar.with_columns(
-        ((pl.col("abnormal_ret") - pl.col("abnormal_ret").mean()) / pl.col("abnormal_ret").std())
-        .over("event_id", "ticker", "model")
-        .alias("z"),
-        pl.len().over("event_id", "ticker", "model").alias("t_days"),
+    """`event_id, group, model, mean_residual_corr` from estimation-window abnormal returns: the mean over the
+    pairs of tickers of a group of their Pearson correlation over the rel_days both have (Kolari and Pynnonen
+    2010), pairs without one (fewer than 2 common days, a constant series) left out. A self-join on the day."""
+    ar = estimation_ar.select("event_id", "ticker", "model", "rel_day", "abnormal_ret")
+    both = ar.join(ar, on=["event_id", "model", "rel_day"], suffix="_j").filter(pl.col("ticker") < pl.col("ticker_j"))
+    pairs = both.group_by("event_id", "model", "ticker", "ticker_j").agg(
+        pl.corr("abnormal_ret", "abnormal_ret_j").alias("r")
     )
-    z = _groups(z, universe)
-    per_day = z.group_by([*GROUP_KEY, "rel_day"]).agg(
-        (pl.col("z").sum() ** 2 - (pl.col("z") ** 2).sum()).alias("cross")
+    groups = universe.select("ticker", "group")
+    pairs = (
+        pairs.join(groups, on="ticker")
+        .join(groups.rename({"ticker": "ticker_j", "group": "group_j"}), on="ticker_j")
+        .with_columns(pl.col("r").fill_nan(None))
     )
-    sizes = z.group_by(GROUP_KEY).agg(pl.col("ticker").n_unique().alias("tickers"), pl.col("t_days").mean().alias("t"))
+    in_group = pairs.filter(pl.col("group") == pl.col("group_j"))
+    every = pairs.with_columns(pl.lit(ALL_GROUP).alias("group"))
     return (
-        per_day.group_by(GROUP_KEY)
-        .agg(pl.col("cross").sum())
-        .join(sizes, on=GROUP_KEY)
-        .select(
-            *GROUP_KEY,
-            pl.when(pl.col("tickers") > 1)
-            .then(pl.col("cross") / ((pl.col("t") - 1) * pl.col("tickers") * (pl.col("tickers") - 1)))
-            .alias("mean_residual_corr"),
-        )
+        pl.concat([in_group.select(*GROUP_KEY, "r"), every.select(*GROUP_KEY, "r")])
+        .group_by(GROUP_KEY)
+        .agg(pl.col("r").mean().alias("mean_residual_corr"))
     )
 
 
@@ -93,8 +95,14 @@ def rank_statistics(
             - 0.5
         ).alias("u")
     )
-    mean_u = _groups(ranked, universe).group_by([*GROUP_KEY, "rel_day"]).agg(pl.col("u").mean().alias("u_bar"))
-    spread = mean_u.group_by(GROUP_KEY).agg(((pl.col("u_bar") ** 2).mean()).sqrt().alias("s_u"))
+    grouped = _groups(ranked, universe)
+    size = grouped.group_by(GROUP_KEY).agg(pl.col("ticker").n_unique().alias("tickers"))
+    mean_u = grouped.group_by([*GROUP_KEY, "rel_day"]).agg(pl.col("u").mean().alias("u_bar"), pl.len().alias("n_day"))
+    spread = (
+        mean_u.join(size, on=GROUP_KEY)
+        .group_by(GROUP_KEY)
+        .agg(((pl.col("n_day") / pl.col("tickers") * pl.col("u_bar") ** 2).mean()).sqrt().alias("s_u"))
+    )
     in_window = (
         mean_u.join(windows, how="cross")
         .filter(pl.col("rel_day").is_between(pl.col("window_start"), pl.col("window_end")))
@@ -180,5 +188,6 @@ def group_tests(
         scipy_t_p(out["kp_bmp_t"], df).alias("kp_bmp_p"),
         _normal_p(out["rank_z"]).alias("rank_p"),
         _normal_p(out["gsign_z"]).alias("gsign_p"),
+        (pl.col("n") < MIN_GROUP_TICKERS).alias("n_below_min"),
     )
     return out.select([pl.col(c).cast(t) for c, t in GROUP_IMPACT_SCHEMA.items()]).sort(key)

@@ -105,6 +105,28 @@ def kp_sums(
     n_groups: int,
     /,
 ) -> None: ...
+def kp_pair_sums(
+    a0: np.ndarray,
+    a0_t: np.ndarray,
+    cross: np.ndarray,
+    row_sum: np.ndarray,
+    sq_sum: np.ndarray,
+    n_days: np.ndarray,
+    valid_t: np.ndarray,
+    rows: np.ndarray,
+    part_of: np.ndarray,
+    miss_start: np.ndarray,
+    miss_day: np.ndarray,
+    group_of: np.ndarray,
+    out: np.ndarray,
+    n_m: int,
+    n_t: int,
+    n_d: int,
+    n_k: int,
+    n_miss: int,
+    n_g: int,
+    /,
+) -> None: ...
 def scatter_counts(
     code: np.ndarray,
     day: np.ndarray,

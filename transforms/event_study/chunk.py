@@ -77,17 +77,20 @@ def compute_chunk(
         out.sums["alpha"][ix], out.sums["beta"][ix], out.sums["sigma"][ix] = m_alpha[:, 0], m_beta[:, 0], m_sigma[:, 0]
     out.alpha[ixm], out.beta[ixm], out.sigma[ixm], out.dof[ixm] = alpha, beta, sigma, dof
 
-    # Kolari-Pynnönen: z_it = (AR_it - mean_i AR) / sd_i on the fitted tickers' valid estimation days, summed per
-    # group and day. AR_it - mean_i = y_it - ybar_i - beta_i (x_t - xbar_i) for all three models, and sd_i (sample
-    # sd of the estimation ARs) is sigma_i sqrt(dof_i / (n_i - 1)): one compiled pass adds weight_i (y_it - shift_i
-    # - beta_i x_t) into the group's day (never an array of z). The squares sum to n_i - 1 per ticker (sum of
-    # squared deviations / their sample variance).
+    # Kolari-Pynnönen r-bar, the pairs of two full tickers (a return on every estimation day): z_it = (AR_it -
+    # mean_i AR) / sd_i summed per group and day; for them sum_t z_it z_jt = (T - 1) r_ij exactly (the pairs with a
+    # partial ticker: transforms.event_study.pairwise_corr). AR_it - mean_i = y_it - ybar_i - beta_i (x_t - xbar_i)
+    # for all three models, and sd_i (sample sd of the estimation ARs) is sigma_i sqrt(dof_i / (n_i - 1)): one
+    # compiled pass adds weight_i (y_it - shift_i - beta_i x_t) into the group's day (never an array of z). The
+    # squares sum to n_i - 1 per ticker (sum of squared deviations / their sample variance).
     group_of = np.repeat(block.group_ids, np.diff(np.append(block.group_starts, n_t))).astype(np.int64)
+    full = fitted & (n == est.stop - est.start)  # (T, E)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = sigma * np.sqrt(dof / (nf[:, None] - 1))
-        weight = np.where(fitted[:, None, :], 1.0 / sd, 0.0)  # (T, M, E)
+        fast = full[:, None, :] & (sd > 0)  # (T, M, E): a constant series has no correlation
+        weight = np.where(fast, 1.0 / sd, 0.0)
         shift = sums["y_mean"][:, None] - beta * sums["x_mean"][:, None]  # ybar_i - beta_i xbar_i
-        z_sq = np.where(fitted[:, None, :], np.where(sd > 0, nf[:, None] - 1, np.nan), 0.0)
+        z_sq = np.where(fast, nf[:, None] - 1, 0.0)
     z_sum = np.zeros((block.n_groups, n_m, n_e, est.stop - est.start))
     _kernels.kp_sums(
         y,
@@ -95,7 +98,7 @@ def compute_chunk(
         weight,
         shift,
         beta,
-        fitted,
+        np.ascontiguousarray(full),
         group_of,
         z_sum,
         n_t,
@@ -107,10 +110,8 @@ def compute_chunk(
         block.n_groups,
     )
     z_sum[-1] = z_sum[:-1].sum(axis=0)
-    fit_f = fitted.astype(np.float64)
-    tickers = block.group_sums(fit_f)[:, None, :]
-    t_sum = block.group_sums(fit_f * nf)[:, None, :]
-    t_sq = block.group_sums(fit_f * nf * nf)[:, None, :]
+    tickers = block.group_sums(fitted.astype(np.float64))[:, None, :]
+    fast_count = block.group_sums(fast.astype(np.float64))  # (G, M, E)
     z_sq_sum = block.group_sums(z_sq)  # (G, M, E)
 
     # Corrado: ranks over the estimation and event-window days with a return of each fitted (ticker, event),
@@ -124,8 +125,7 @@ def compute_chunk(
         group.z_sum[:, :, ev] += z_sum
         group.z_sq[:, :, ev] += z_sq_sum
         group.tickers[:, :, ev] += tickers
-        group.t_sum[:, :, ev] += t_sum
-        group.t_sq[:, :, ev] += t_sq
+        group.fast[:, :, ev] += fast_count
         group.u_sum[:, :, ev] += u_sum
         group.u_count[:, :, ev] += u_count[:, None]
 

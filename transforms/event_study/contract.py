@@ -25,6 +25,9 @@ MODEL_CONSTANT_MEAN = "constant_mean"
 MODELS: tuple[str, ...] = (MODEL_MARKET, MODEL_MARKET_ADJUSTED, MODEL_CONSTANT_MEAN)
 EVENT_WIDE = "*"  # marts.event_skips.ticker when the whole event is skipped
 ALL_GROUP = "all"  # marts.group_impact.group of the tests over every studied ticker
+MIN_GROUP_TICKERS = 3
+"""marts.group_impact.n_below_min is true below this many tickers: with N = 2 the t tests have 1 degree of freedom
+and the cross-section's variance is estimated from two values, so |t| of 100 says nothing (docs/methods.md)."""
 
 ABNORMAL_RETURNS_SCHEMA = table("marts.abnormal_returns").polars_schema()
 EVENT_IMPACT_SCHEMA = table("marts.event_impact").polars_schema()

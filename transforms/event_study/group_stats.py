@@ -14,7 +14,7 @@ import polars as pl
 from scipy import special
 
 from transforms.event_study.compiled import kernels as _kernels
-from transforms.event_study.contract import GROUP_IMPACT_SCHEMA
+from transforms.event_study.contract import GROUP_IMPACT_SCHEMA, MIN_GROUP_TICKERS
 from transforms.event_study.layout import Arrays, GroupSums, Names
 from transforms.event_study.pvalues import two_sided_t_p
 
@@ -72,17 +72,22 @@ def group_impact_frame(
         patell_z = s["sum_scar"] / np.sqrt(s["patell_var"])
         bmp_t = s["mean_scar"] / (s["sd_scar"] / sqrt_n)
         gsign_z = (s["positives"] - n * s["p_hat"]) / np.sqrt(n * s["p_hat"] * (1 - s["p_hat"]))
-        # Kolari-Pynnönen r-bar: sum over days of ((sum z)^2 - sum z^2) / ((T - 1) N (N - 1)), T = the
-        # row-weighted mean estimation length (sum n_i^2 / sum n_i), N = tickers with estimation ARs.
-        t_mean = group.t_sq / group.t_sum
-        cross = (group.z_sum**2).sum(-1) - group.z_sq
-        rbar = np.where(group.tickers > 1, cross / ((t_mean - 1) * group.tickers * (group.tickers - 1)), np.nan)
+        # Kolari-Pynnönen r-bar: the mean of the pairwise correlations over common days. Pairs of two full tickers
+        # from the fast form ((sum z)^2 - sum z^2 over days, / (T - 1): twice their r sum), the others summed
+        # per pair (transforms.event_study.pairwise_corr).
+        n_days = group.z_sum.shape[-1]
+        fast_r = ((group.z_sum**2).sum(-1) - group.z_sq) / (2.0 * (n_days - 1))
+        pairs = group.fast * (group.fast - 1) / 2 + group.pair_count
+        rbar = np.where(pairs > 0, (fast_r + group.pair_sum) / pairs, np.nan)
         rbar4 = np.broadcast_to(rbar[..., None], n.shape)
         kp_bmp_t = bmp_t * np.sqrt((1 - rbar4) / (1 + (n - 1) * rbar4))
-        # Corrado: mean centred rank per day over the tickers present; spread over every ranked day.
+        # Corrado: mean centred rank per day over the N_t tickers ranked that day; its spread over every ranked day
+        # weighting each day by N_t / N (Cowan 1992; Campbell and Wasley 1993): a day mean over fewer tickers
+        # varies more, so s_U estimates the spread of a full day's mean.
         present = group.u_count > 0
         u_bar = np.where(present, group.u_sum / np.where(present, group.u_count, 1.0), 0.0)
-        s_u = np.sqrt((u_bar**2).sum(-1) / present.sum(-1))
+        share = group.u_count / group.tickers[..., None]  # N_t / N
+        s_u = np.sqrt((share * u_bar**2).sum(-1) / present.sum(-1))
         cum = np.concatenate([np.zeros((*u_bar.shape[:-1], 1)), np.cumsum(u_bar, axis=-1)], axis=-1)
         rank_z = np.stack(
             [(cum[..., b - rel_lo + 1] - cum[..., a - rel_lo]) / (np.sqrt(b - a + 1) * s_u) for a, b in windows],
@@ -120,6 +125,7 @@ def group_impact_frame(
             "rank_p": normal_p(rank_z[pick]),
             "gsign_z": gsign_z[pick],
             "gsign_p": normal_p(gsign_z[pick]),
+            "n_below_min": nn < MIN_GROUP_TICKERS,
         }
     )
     return frame.with_columns(pl.col(pl.Float64).fill_nan(None)).select(

@@ -102,14 +102,16 @@ class Arrays:
 
 class GroupSums:
     """Sums over the tickers of each group (last: 'all') per model, event and rel_day, accumulated over blocks
-    (under `lock`: blocks of different benchmarks share events)."""
+    (under `lock`: blocks of different benchmarks share events); the Kolari-Pynnönen pair sums of the pairs with
+    a partial ticker are added after the chunks (transforms.event_study.pairwise_corr)."""
 
     def __init__(self, groups: int, models: int, events: int, n_rel: int, n_est: int) -> None:
-        self.z_sum = np.zeros((groups, models, events, n_est))  # standardized estimation ARs
+        self.z_sum = np.zeros((groups, models, events, n_est))  # standardized estimation ARs of the full tickers
         self.z_sq = np.zeros((groups, models, events))  # their squares, summed over days too
-        self.tickers = np.zeros((groups, models, events))
-        self.t_sum = np.zeros((groups, models, events))  # sum of estimation lengths n_i
-        self.t_sq = np.zeros((groups, models, events))  # sum of n_i^2
+        self.fast = np.zeros((groups, models, events))  # full tickers (every estimation day, not constant)
+        self.tickers = np.zeros((groups, models, events))  # fitted tickers (ranked by the Corrado test)
+        self.pair_sum = np.zeros((groups, models, events))  # r_ij over the pairs with a partial ticker
+        self.pair_count = np.zeros((groups, models, events))  # and how many such pairs have an r
         self.u_sum = np.zeros((groups, models, events, n_rel))  # centred ranks
         self.u_count = np.zeros((groups, models, events, n_rel))
         self.lock = threading.Lock()

@@ -12,8 +12,9 @@ reference pipeline (tests/reference/) to 1e-9 on simulated markets with missing 
 different calendars, unpriced tickers, events after the data and several window configurations. Not produced:
 `EventStudyResult.estimation_ar` (left empty; the group tests that need it run here, on arrays).
 
-No Python loop over tickers or events: the loops are over benchmarks (one calendar each, usually one or two),
-over chunks of events, over CAR windows and models (a handful) and over groups.
+No Python loop over tickers or days: the loops are over benchmarks (one calendar each, usually one or two),
+over chunks of events, over CAR windows and models (a handful), over groups, and over the events with a ticker
+missing estimation days (the Kolari-Pynnönen pairs over common days, transforms.event_study.pairwise_corr).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from transforms.event_study.frames import (
 )
 from transforms.event_study.group_stats import group_impact_frame
 from transforms.event_study.layout import Arrays, Block, GroupSums, Names
+from transforms.event_study.pairwise_corr import add_partial_pairs
 from transforms.event_study.scatter import scatter
 
 DEFAULT_CHUNK_CELLS = 1_500_000  # (ticker x model x event x rel_day) cells per chunk of events (12 MB arrays)
@@ -169,6 +171,8 @@ def run_dense_study(
     else:
         for task in tasks:
             compute(task)
+    # Kolari-Pynnönen pairs with a ticker missing estimation days: after the chunks, as a pair can span two blocks.
+    add_partial_pairs(blocks, matrix, out, config.estimation_window, ticker_group, group)
     del compute, matrix  # the largest array so far; the output frames come next
     concurrent = _THREADS > 1 and np.count_nonzero(out.fitted) * len(models) * (ar_hi - ar_lo + 1) < _CONCURRENT_ROWS
     if not concurrent:  # memory first: hand back what the chunks freed (a few ms; not worth it for small frames)

@@ -112,13 +112,14 @@ GROUP_IMPACT = register(
             Column("patell_p", "DOUBLE", "Two-sided normal p-value of patell_z", unit="probability"),
             Column("bmp_t", "DOUBLE", "Boehmer, Musumeci and Poulsen (1991): mean(scar) / (sd(scar) / sqrt(n)), n-1 df", unit="t-statistic"),
             Column("bmp_p", "DOUBLE", "Two-sided p-value of bmp_t", unit="probability"),
-            Column("mean_residual_corr", "DOUBLE", "Mean pairwise correlation of the tickers' estimation-window abnormal returns (r-bar)", unit="correlation"),
+            Column("mean_residual_corr", "DOUBLE", "Mean pairwise correlation of the tickers' estimation-window abnormal returns, each pair over its common days (r-bar, Kolari and Pynnonen 2010)", unit="correlation"),
             Column("kp_bmp_t", "DOUBLE", "Kolari and Pynnonen (2010) adjusted BMP: bmp_t x sqrt((1 - r) / (1 + (n - 1) r)), r = mean_residual_corr", unit="t-statistic"),
             Column("kp_bmp_p", "DOUBLE", "Two-sided p-value of kp_bmp_t (n-1 df): the recommended test", unit="probability"),
-            Column("rank_z", "DOUBLE", "Corrado (1989) rank test generalised to a window (Cowan 1992): sum over the window of the mean centred rank / (sqrt(L) x its estimation+event standard deviation)", unit="z-statistic"),
+            Column("rank_z", "DOUBLE", "Corrado (1989) rank test generalised to a window (Cowan 1992): sum over the window of the mean centred rank / (sqrt(L) x its estimation+event standard deviation, each day weighted by N_t / N: Campbell and Wasley 1993)", unit="z-statistic"),
             Column("rank_p", "DOUBLE", "Two-sided normal p-value of rank_z", unit="probability"),
             Column("gsign_z", "DOUBLE", "Generalized sign test (Cowan 1992): (positives - n p) / sqrt(n p (1 - p)), p = estimation-window share of positive abnormal returns", unit="z-statistic"),
             Column("gsign_p", "DOUBLE", "Two-sided normal p-value of gsign_z", unit="probability"),
+            Column("n_below_min", "BOOLEAN", "True when n < 3: the group tests are formally defined but have too few degrees of freedom to be evidence (docs/methods.md); mark or omit them"),
         ),
     )
 )
