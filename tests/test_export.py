@@ -21,6 +21,8 @@ from polars.testing import assert_frame_equal
 
 from flows.cli import run_cli
 from flows.daily import compute_event_study, load_core, read_seed_files, write_marts
+from flows.shocks import study_inputs
+from flows.sources import registry
 from flows.sources.csv_prices import CsvPriceSource
 from transforms.event_study import MODELS, EventStudyConfig
 from warehouse import seeds
@@ -36,8 +38,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, real_prices_dir: Path) -
     events, universe = read_seed_files.fn(seeds.EVENTS_CSV, seeds.UNIVERSE_CSV)
     prices = CsvPriceSource(real_prices_dir).fetch(universe["ticker"].to_list())
     with staged_writer(path) as con:
-        load_core.fn(con, "run-export", events, universe, prices)
-        study = compute_event_study.fn(con, EventStudyConfig(models=MODELS))
+        load_core.fn(con, "run-export", events, universe, [(registry.spec("csv"), prices)])
+        study = compute_event_study.fn(con, EventStudyConfig(models=MODELS), study_inputs(con))
         write_marts.fn(con, "run-export", study.result, study.group_impact)
         con.execute(
             "INSERT INTO core.electricity_demand_hourly BY NAME SELECT r AS respondent, 'ALL' AS subba, "
