@@ -135,7 +135,15 @@ def _trigger_two_and_wait(url: str, parameters: dict[str, object]) -> list[objec
             if time.monotonic() > deadline:
                 pytest.fail(f"runs not finished within {RUN_TIMEOUT_S:.0f} s: {[s and s.name for s in states]}")
             time.sleep(2)
-        messages = [_messages(client, r.id) for r in runs]  # type: ignore[attr-defined]
+        # A worker ships a run's logs in batches (every couple of seconds), so the last lines can reach the API
+        # after the run's final state: wait (bounded) until each run's release line has arrived.
+        log_deadline = time.monotonic() + 60
+        while True:
+            messages = [_messages(client, r.id) for r in runs]  # type: ignore[attr-defined]
+            released = [any(m.startswith("releasing the 'jevons-warehouse'") for _, m in ms) for ms in messages]
+            if all(released) or time.monotonic() > log_deadline:
+                break
+            time.sleep(1)
     return [(s.name if s else None, m) for s, m in zip(states, messages, strict=True)]
 
 
