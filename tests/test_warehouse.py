@@ -199,7 +199,7 @@ def test_a_description_edited_in_code_reaches_an_existing_warehouse(tmp_path: Pa
         pass
     c = duckdb.connect(str(wh))
     c.execute("COMMENT ON TABLE core.prices_daily IS 'an old text'")
-    c.execute('COMMENT ON COLUMN core.universe."group" IS \'an old column text\'')
+    c.execute("COMMENT ON COLUMN core.universe.\"group\" IS 'an old column text'")
     from warehouse.migrations import stale_comments
 
     assert stale_comments(c)

@@ -96,9 +96,7 @@ class Table:
         if unknown:
             raise KeyError(f"{self.qualified_name} has no column(s) {unknown}")
         over = dict(overrides or {})
-        return pl.Schema(
-            {n: over.get(n, POLARS_DTYPES[self.column(n).dtype]) for n in names if n not in exclude}
-        )
+        return pl.Schema({n: over.get(n, POLARS_DTYPES[self.column(n).dtype]) for n in names if n not in exclude})
 
     def ddl(self) -> str:
         """CREATE TABLE IF NOT EXISTS statement with NOT NULL and PRIMARY KEY constraints."""

@@ -132,7 +132,10 @@ def read_ba_time_zones(path: Path | str = BA_TIME_ZONES_CSV) -> pl.DataFrame:
     path = Path(path)
     # the key's subba is blank for BA rows, which the generic reader would reject as a blank key value
     table = Table(
-        schema="seed", name="ba_time_zones", description="", primary_key=("respondent",),
+        schema="seed",
+        name="ba_time_zones",
+        description="",
+        primary_key=("respondent",),
         columns=BA_TIME_ZONES_SEED.columns,
     )
     records = _read_records(path, table)
@@ -180,6 +183,5 @@ def ba_time_zones() -> dict[str, str]:
     """respondent → IANA zone for every EIA-930 BA and region, and 'PARENT/SUBBA' → zone for every sub-BA."""
     frame = read_ba_time_zones()
     return {
-        (r if not s else f"{r}/{s}"): tz
-        for r, s, tz in frame.select("respondent", "subba", "time_zone").iter_rows()
+        (r if not s else f"{r}/{s}"): tz for r, s, tz in frame.select("respondent", "subba", "time_zone").iter_rows()
     }

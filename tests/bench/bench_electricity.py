@@ -62,10 +62,12 @@ def simulated_hourly(n_respondents: int, first: datetime, hours: int, seed: int 
             values = scale * shape * (1 + 0.02 * rng.standard_normal(hours))
             if kind == "TI":
                 values = values * 0.05 - scale * 0.02
-            frames.append(pl.DataFrame(
-                {"respondent": f"R{r:02d}", "subba": "", "period_utc": periods, "type": kind, "value_mwh": values},
-                schema=HOURLY_SCHEMA,
-            ))
+            frames.append(
+                pl.DataFrame(
+                    {"respondent": f"R{r:02d}", "subba": "", "period_utc": periods, "type": kind, "value_mwh": values},
+                    schema=HOURLY_SCHEMA,
+                )
+            )
     return pl.concat(frames)
 
 
@@ -128,9 +130,11 @@ def run(n_respondents: int, years: int, workdir: Path) -> Figures:
     peak_mb = peak_rss_mb()
 
     # a daily incremental run: the last 14 days again, every 100th value revised
-    overlap = overlap.with_row_index("_i").with_columns(
-        pl.when(pl.col("_i") % 100 == 0).then(pl.col("value_mwh") + 1).otherwise(pl.col("value_mwh"))
-    ).drop("_i")
+    overlap = (
+        overlap.with_row_index("_i")
+        .with_columns(pl.when(pl.col("_i") % 100 == 0).then(pl.col("value_mwh") + 1).otherwise(pl.col("value_mwh")))
+        .drop("_i")
+    )
     t0 = time.perf_counter()
     inc = load_electricity(con, "bench", SourceResult(source="eia", frames={HOURLY_TABLE: overlap}))
     write_electricity_marts(con, "bench", compute_electricity_marts(con, time_zones=zones))
@@ -143,26 +147,36 @@ def run(n_respondents: int, years: int, workdir: Path) -> Figures:
     assert dupes == 0, f"{dupes} duplicate keys"
     con.close()
     return Figures(
-        rows=int(rows), generate_s=generate_s, load_s=load_s, marts_s=marts_s, incremental_s=incremental_s,
-        rss_before_mb=rss_before, peak_rss_mb=peak_mb, daily_rows=marts.daily.height,
-        impact_rows=marts.impact.height, jevons_rows=marts.jevons.height, inserted=loads[0].inserted,
+        rows=int(rows),
+        generate_s=generate_s,
+        load_s=load_s,
+        marts_s=marts_s,
+        incremental_s=incremental_s,
+        rss_before_mb=rss_before,
+        peak_rss_mb=peak_mb,
+        daily_rows=marts.daily.height,
+        impact_rows=marts.impact.height,
+        jevons_rows=marts.jevons.height,
+        inserted=loads[0].inserted,
         incremental_updated=inc[0].updated,
     )
 
 
 def report(f: Figures) -> str:
     total = f.load_s + f.marts_s
-    return "\n".join([
-        f"hourly rows in warehouse      {f.rows:>12,}",
-        f"simulate parsed pages         {f.generate_s:>9.2f} s  (not counted)",
-        f"load (MERGE upserts)          {f.load_s:>9.2f} s  ({f.inserted:,} inserted)",
-        f"marts (daily, impact, check)  {f.marts_s:>9.2f} s  ({f.daily_rows:,} daily, {f.impact_rows:,} impact, "
-        f"{f.jevons_rows} check rows)",
-        f"load + impact                 {total:>9.2f} s  (target < 10 s)",
-        f"incremental day (14-day overlap + marts) {f.incremental_s:.2f} s ({f.incremental_updated:,} revised)",
-        f"peak memory (RSS)             {f.peak_rss_mb:>9.0f} MB (target < 2048; {f.rss_before_mb:.0f} MB after "
-        "simulating the pages)",
-    ])
+    return "\n".join(
+        [
+            f"hourly rows in warehouse      {f.rows:>12,}",
+            f"simulate parsed pages         {f.generate_s:>9.2f} s  (not counted)",
+            f"load (MERGE upserts)          {f.load_s:>9.2f} s  ({f.inserted:,} inserted)",
+            f"marts (daily, impact, check)  {f.marts_s:>9.2f} s  ({f.daily_rows:,} daily, {f.impact_rows:,} impact, "
+            f"{f.jevons_rows} check rows)",
+            f"load + impact                 {total:>9.2f} s  (target < 10 s)",
+            f"incremental day (14-day overlap + marts) {f.incremental_s:.2f} s ({f.incremental_updated:,} revised)",
+            f"peak memory (RSS)             {f.peak_rss_mb:>9.0f} MB (target < 2048; {f.rss_before_mb:.0f} MB after "
+            "simulating the pages)",
+        ]
+    )
 
 
 @pytest.mark.slow

@@ -53,8 +53,16 @@ UNIVERSE = register(
             Column("name", "VARCHAR", "Company or fund name", nullable=False),
             Column("group", "VARCHAR", "Peer group, e.g. independent_power, regulated_utilities", nullable=False),
             Column("benchmark", "VARCHAR", "Ticker of the market index used as the market return", nullable=False),
-            Column("history_from", "DATE", "First date whose price describes today's company (after a SPAC merger or spin-off); returns begin the trading day after it. Null: the whole history"),
-            Column("history_source", "VARCHAR", "Why history_from is that date, with a source (required when history_from is set)"),
+            Column(
+                "history_from",
+                "DATE",
+                "First date whose price describes today's company (after a SPAC merger or spin-off); returns begin the trading day after it. Null: the whole history",
+            ),
+            Column(
+                "history_source",
+                "VARCHAR",
+                "Why history_from is that date, with a source (required when history_from is set)",
+            ),
         ),
     )
 )
@@ -77,7 +85,9 @@ PRICES_DAILY = register(
             Column("open", "DOUBLE", "Opening price, unadjusted", unit="currency of listing"),
             Column("high", "DOUBLE", "Session high, unadjusted", unit="currency of listing"),
             Column("low", "DOUBLE", "Session low, unadjusted", unit="currency of listing"),
-            Column("close", "DOUBLE", "Closing price, unadjusted (or as the source gives it)", unit="currency of listing"),
+            Column(
+                "close", "DOUBLE", "Closing price, unadjusted (or as the source gives it)", unit="currency of listing"
+            ),
             Column(
                 "adj_close",
                 "DOUBLE",

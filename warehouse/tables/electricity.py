@@ -33,10 +33,16 @@ DEMAND_HOURLY = register(
         introduced_in=3,
         index_key=False,
         columns=(
-            Column("respondent", "VARCHAR", "EIA balancing-authority code, e.g. PJM, ERCO, US48 (the parent BA for sub-BA rows)"),
+            Column(
+                "respondent",
+                "VARCHAR",
+                "EIA balancing-authority code, e.g. PJM, ERCO, US48 (the parent BA for sub-BA rows)",
+            ),
             Column("subba", "VARCHAR", "EIA sub-BA code (e.g. DOM, Dominion) or '' for balancing-authority-level rows"),
             Column("period_utc", "TIMESTAMPTZ", "End of the hour, UTC (EIA hourly period label, hour-ending)"),
-            Column("type", "VARCHAR", "D demand, DF day-ahead demand forecast, NG net generation, TI total interchange"),
+            Column(
+                "type", "VARCHAR", "D demand, DF day-ahead demand forecast, NG net generation, TI total interchange"
+            ),
             Column("value_mwh", "DOUBLE", "Energy in the hour; NULL where EIA reports no value", unit="MWh"),
             Column("loaded_at", "TIMESTAMPTZ", "When this row was last inserted or changed", nullable=False),
         ),
@@ -61,8 +67,15 @@ RETAIL_SALES_MONTHLY = register(
             Column("month", "DATE", "First day of the month"),
             Column("sales_mwh", "DOUBLE", "Retail sales in the month (EIA million kWh x 1,000)", unit="MWh"),
             Column("price_cents_per_kwh", "DOUBLE", "Average retail price", unit="cents per kWh"),
-            Column("revenue_usd", "DOUBLE", "Retail revenue in the month (EIA million dollars x 1,000,000)", unit="USD"),
-            Column("customers", "BIGINT", "Number of customers (EIA publishes it from 2008 on; NULL where absent)", unit="customers"),
+            Column(
+                "revenue_usd", "DOUBLE", "Retail revenue in the month (EIA million dollars x 1,000,000)", unit="USD"
+            ),
+            Column(
+                "customers",
+                "BIGINT",
+                "Number of customers (EIA publishes it from 2008 on; NULL where absent)",
+                unit="customers",
+            ),
             Column("loaded_at", "TIMESTAMPTZ", "When this row was last inserted or changed", nullable=False),
         ),
     )
@@ -121,32 +134,85 @@ ELECTRICITY_IMPACT = register(
             Column("event_date", "DATE", "Calendar date of the event (day 0 / month 0)", nullable=False),
             Column("region_type", "VARCHAR", "balancing_authority, sub_ba or state"),
             Column("region", "VARCHAR", "BA code (PJM, US48), sub-BA code (DOM) or state code (VA, US)"),
-            Column("metric", "VARCHAR", "demand (EIA-930 type D, daily) or retail_sales_<sector> (monthly, e.g. retail_sales_COM)"),
+            Column(
+                "metric",
+                "VARCHAR",
+                "demand (EIA-930 type D, daily) or retail_sales_<sector> (monthly, e.g. retail_sales_COM)",
+            ),
             Column("window_unit", "VARCHAR", "day or month"),
             Column("window_length", "INTEGER", "Window length L on each side of the event", unit="days or months"),
             Column("before_start", "DATE", "First day of the before window", nullable=False),
             Column("before_end", "DATE", "Last day of the before window (inclusive)", nullable=False),
             Column("after_start", "DATE", "First day of the after window", nullable=False),
             Column("after_end", "DATE", "Last day of the after window (inclusive)", nullable=False),
-            Column("mean_before_mwh", "DOUBLE", "Mean per day (demand) or per month (sales) in the before window", unit="MWh per day or per month"),
+            Column(
+                "mean_before_mwh",
+                "DOUBLE",
+                "Mean per day (demand) or per month (sales) in the before window",
+                unit="MWh per day or per month",
+            ),
             Column("mean_after_mwh", "DOUBLE", "Mean in the after window", unit="MWh per day or per month"),
-            Column("mean_before_prev_year_mwh", "DOUBLE", "Mean in the before window one year earlier", unit="MWh per day or per month"),
-            Column("mean_after_prev_year_mwh", "DOUBLE", "Mean in the after window one year earlier", unit="MWh per day or per month"),
-            Column("growth_before_yoy", "DOUBLE", "mean_before / mean_before_prev_year - 1", unit="fraction (0.01 = 1%)"),
+            Column(
+                "mean_before_prev_year_mwh",
+                "DOUBLE",
+                "Mean in the before window one year earlier",
+                unit="MWh per day or per month",
+            ),
+            Column(
+                "mean_after_prev_year_mwh",
+                "DOUBLE",
+                "Mean in the after window one year earlier",
+                unit="MWh per day or per month",
+            ),
+            Column(
+                "growth_before_yoy", "DOUBLE", "mean_before / mean_before_prev_year - 1", unit="fraction (0.01 = 1%)"
+            ),
             Column("growth_after_yoy", "DOUBLE", "mean_after / mean_after_prev_year - 1", unit="fraction (0.01 = 1%)"),
-            Column("growth_change_pp", "DOUBLE", "(growth_after_yoy - growth_before_yoy) x 100", unit="percentage points"),
-            Column("n_before", "INTEGER", "Observations used in the before window", unit="days or months", nullable=False),
-            Column("n_after", "INTEGER", "Observations used in the after window", unit="days or months", nullable=False),
-            Column("n_before_prev_year", "INTEGER", "Observations used in the before window a year earlier", unit="days or months", nullable=False),
-            Column("n_after_prev_year", "INTEGER", "Observations used in the after window a year earlier", unit="days or months", nullable=False),
-            Column("status", "VARCHAR", "ok, after_window_not_over (not enough data yet) or insufficient_data", nullable=False),
+            Column(
+                "growth_change_pp", "DOUBLE", "(growth_after_yoy - growth_before_yoy) x 100", unit="percentage points"
+            ),
+            Column(
+                "n_before", "INTEGER", "Observations used in the before window", unit="days or months", nullable=False
+            ),
+            Column(
+                "n_after", "INTEGER", "Observations used in the after window", unit="days or months", nullable=False
+            ),
+            Column(
+                "n_before_prev_year",
+                "INTEGER",
+                "Observations used in the before window a year earlier",
+                unit="days or months",
+                nullable=False,
+            ),
+            Column(
+                "n_after_prev_year",
+                "INTEGER",
+                "Observations used in the after window a year earlier",
+                unit="days or months",
+                nullable=False,
+            ),
+            Column(
+                "status",
+                "VARCHAR",
+                "ok, after_window_not_over (not enough data yet) or insufficient_data",
+                nullable=False,
+            ),
             # weather adjustment (issue 17; transforms.weather.adjust, added by migration WEATHER_IMPACT_MIGRATION)
-            Column("growth_change_pp_weather_adjusted", "DOUBLE", "100 x (mean actual/weather-expected over the months after the event - the same over the months before); the monthly model is fitted on the 60 months before the event month only. Daily windows of 91/182 days carry the 3/6-month figure; NULL unless weather_adjustment_status is ok", unit="percentage points"),
+            Column(
+                "growth_change_pp_weather_adjusted",
+                "DOUBLE",
+                "100 x (mean actual/weather-expected over the months after the event - the same over the months before); the monthly model is fitted on the 60 months before the event month only. Daily windows of 91/182 days carry the 3/6-month figure; NULL unless weather_adjustment_status is ok",
+                unit="percentage points",
+            ),
             Column("weather_r2", "DOUBLE", "r2 of that pre-event monthly weather model"),
             Column("weather_n_fit", "INTEGER", "Months in that fit", unit="months"),
             Column("weather_fit_start", "DATE", "First month of that fit"),
             Column("weather_fit_end", "DATE", "Last month of that fit (the month before the event's)"),
-            Column("weather_adjustment_status", "VARCHAR", "ok, or why no adjusted figure: no_weather_model (no weather series for the region, e.g. sub-BAs), no_monthly_window (28-day windows), too_few_months_before, rank_deficient, poor_fit (r2 < 0.5), after_window_not_over, incomplete_window"),
+            Column(
+                "weather_adjustment_status",
+                "VARCHAR",
+                "ok, or why no adjusted figure: no_weather_model (no weather series for the region, e.g. sub-BAs), no_monthly_window (28-day windows), too_few_months_before, rank_deficient, poor_fit (r2 < 0.5), after_window_not_over, incomplete_window",
+            ),
         ),
     )
 )
@@ -172,22 +238,84 @@ JEVONS_CHECK = register(
             Column("event_date", "DATE", "Calendar date of the event", nullable=False),
             Column("event_name", "VARCHAR", "Short event name", nullable=False),
             Column("power_group", "VARCHAR", "Peer group whose CAAR is shown, e.g. independent_power", nullable=False),
-            Column("power_n_tickers", "INTEGER", "Tickers in the group with a day-0 CAR", unit="tickers", nullable=False),
+            Column(
+                "power_n_tickers", "INTEGER", "Tickers in the group with a day-0 CAR", unit="tickers", nullable=False
+            ),
             Column("power_caar_day0", "DOUBLE", "Mean day-0 CAR over the group's tickers", unit="fraction (0.01 = 1%)"),
-            Column("power_caar_0_5", "DOUBLE", "Mean CAR over trading days [0,+5] over the group's tickers", unit="fraction"),
-            Column("dom_growth_change_3m_pp", "DOUBLE", "DOM (Dominion, PJM sub-BA) daily demand: YoY growth change, 91 days after vs before", unit="percentage points"),
-            Column("dom_growth_change_6m_pp", "DOUBLE", "DOM daily demand: YoY growth change, 182 days after vs before", unit="percentage points"),
-            Column("erco_growth_change_3m_pp", "DOUBLE", "ERCOT daily demand: YoY growth change, 91 days", unit="percentage points"),
-            Column("erco_growth_change_6m_pp", "DOUBLE", "ERCOT daily demand: YoY growth change, 182 days", unit="percentage points"),
-            Column("us48_growth_change_3m_pp", "DOUBLE", "Lower-48 daily demand: YoY growth change, 91 days", unit="percentage points"),
-            Column("us48_growth_change_6m_pp", "DOUBLE", "Lower-48 daily demand: YoY growth change, 182 days", unit="percentage points"),
-            Column("va_sales_growth_change_3m_pp", "DOUBLE", "Virginia commercial retail sales: YoY growth change, 3 months", unit="percentage points"),
-            Column("va_sales_growth_change_6m_pp", "DOUBLE", "Virginia commercial retail sales: YoY growth change, 6 months", unit="percentage points"),
-            Column("demand_growth_change_3m_pp", "DOUBLE", "Mean of the regions' 3-month changes that have data", unit="percentage points"),
-            Column("demand_growth_change_6m_pp", "DOUBLE", "Mean of the regions' 6-month changes that have data", unit="percentage points"),
+            Column(
+                "power_caar_0_5",
+                "DOUBLE",
+                "Mean CAR over trading days [0,+5] over the group's tickers",
+                unit="fraction",
+            ),
+            Column(
+                "dom_growth_change_3m_pp",
+                "DOUBLE",
+                "DOM (Dominion, PJM sub-BA) daily demand: YoY growth change, 91 days after vs before",
+                unit="percentage points",
+            ),
+            Column(
+                "dom_growth_change_6m_pp",
+                "DOUBLE",
+                "DOM daily demand: YoY growth change, 182 days after vs before",
+                unit="percentage points",
+            ),
+            Column(
+                "erco_growth_change_3m_pp",
+                "DOUBLE",
+                "ERCOT daily demand: YoY growth change, 91 days",
+                unit="percentage points",
+            ),
+            Column(
+                "erco_growth_change_6m_pp",
+                "DOUBLE",
+                "ERCOT daily demand: YoY growth change, 182 days",
+                unit="percentage points",
+            ),
+            Column(
+                "us48_growth_change_3m_pp",
+                "DOUBLE",
+                "Lower-48 daily demand: YoY growth change, 91 days",
+                unit="percentage points",
+            ),
+            Column(
+                "us48_growth_change_6m_pp",
+                "DOUBLE",
+                "Lower-48 daily demand: YoY growth change, 182 days",
+                unit="percentage points",
+            ),
+            Column(
+                "va_sales_growth_change_3m_pp",
+                "DOUBLE",
+                "Virginia commercial retail sales: YoY growth change, 3 months",
+                unit="percentage points",
+            ),
+            Column(
+                "va_sales_growth_change_6m_pp",
+                "DOUBLE",
+                "Virginia commercial retail sales: YoY growth change, 6 months",
+                unit="percentage points",
+            ),
+            Column(
+                "demand_growth_change_3m_pp",
+                "DOUBLE",
+                "Mean of the regions' 3-month changes that have data",
+                unit="percentage points",
+            ),
+            Column(
+                "demand_growth_change_6m_pp",
+                "DOUBLE",
+                "Mean of the regions' 6-month changes that have data",
+                unit="percentage points",
+            ),
             Column("n_regions_3m", "INTEGER", "Regions with a 3-month change", unit="regions", nullable=False),
             Column("n_regions_6m", "INTEGER", "Regions with a 6-month change", unit="regions", nullable=False),
-            Column("market_reaction", "VARCHAR", "feared_less_demand, expected_more_demand, little_reaction or no_stock_data", nullable=False),
+            Column(
+                "market_reaction",
+                "VARCHAR",
+                "feared_less_demand, expected_more_demand, little_reaction or no_stock_data",
+                nullable=False,
+            ),
             Column("demand_outcome", "VARCHAR", "slowed, did_not_slow or not_enough_data_yet", nullable=False),
             Column("verdict", "VARCHAR", "The two findings in plain words, with the figures", nullable=False),
             Column(
@@ -197,16 +325,49 @@ JEVONS_CHECK = register(
                 "0; marts.event_overlaps): the reaction mixes theirs. Null = a clean window",
             ),
             # weather adjustment (issue 17; transforms.weather.adjust)
-            Column("adjusted_growth_change_3m_pp", "DOUBLE", "Mean weather-adjusted change (electricity_impact.growth_change_pp_weather_adjusted) over the regions above that could be adjusted, 3 months", unit="percentage points"),
+            Column(
+                "adjusted_growth_change_3m_pp",
+                "DOUBLE",
+                "Mean weather-adjusted change (electricity_impact.growth_change_pp_weather_adjusted) over the regions above that could be adjusted, 3 months",
+                unit="percentage points",
+            ),
             Column("adjusted_growth_change_6m_pp", "DOUBLE", "The same, 6 months", unit="percentage points"),
-            Column("n_regions_adjusted_3m", "INTEGER", "Regions with a 3-month weather-adjusted change", unit="regions"),
-            Column("n_regions_adjusted_6m", "INTEGER", "Regions with a 6-month weather-adjusted change", unit="regions"),
-            Column("weather_r2_min", "DOUBLE", "Lowest r2 of the weather models behind the adjusted change the verdict uses"),
-            Column("demand_outcome_weather_adjusted", "VARCHAR", "slowed, did_not_slow, or could_not_adjust (no region's change could be weather-adjusted)"),
-            Column("verdict_weather_adjusted", "VARCHAR", "The verdict on the weather-adjusted change, with its r2; or the raw verdict and why it could not be adjusted"),
-            Column("weather_note", "VARCHAR", "Regions that could not be weather-adjusted and why (region: status); NULL when all could"),
-            Column("regions_used", "VARCHAR", "Which series filled each region column, stand-ins named (e.g. 'dom: PJM standing in for DOM')"),
-            Column("datacentre_context", "VARCHAR", "IEA data-centre electricity figures the event sits in (core.datacentre_electricity)"),
+            Column(
+                "n_regions_adjusted_3m", "INTEGER", "Regions with a 3-month weather-adjusted change", unit="regions"
+            ),
+            Column(
+                "n_regions_adjusted_6m", "INTEGER", "Regions with a 6-month weather-adjusted change", unit="regions"
+            ),
+            Column(
+                "weather_r2_min",
+                "DOUBLE",
+                "Lowest r2 of the weather models behind the adjusted change the verdict uses",
+            ),
+            Column(
+                "demand_outcome_weather_adjusted",
+                "VARCHAR",
+                "slowed, did_not_slow, or could_not_adjust (no region's change could be weather-adjusted)",
+            ),
+            Column(
+                "verdict_weather_adjusted",
+                "VARCHAR",
+                "The verdict on the weather-adjusted change, with its r2; or the raw verdict and why it could not be adjusted",
+            ),
+            Column(
+                "weather_note",
+                "VARCHAR",
+                "Regions that could not be weather-adjusted and why (region: status); NULL when all could",
+            ),
+            Column(
+                "regions_used",
+                "VARCHAR",
+                "Which series filled each region column, stand-ins named (e.g. 'dom: PJM standing in for DOM')",
+            ),
+            Column(
+                "datacentre_context",
+                "VARCHAR",
+                "IEA data-centre electricity figures the event sits in (core.datacentre_electricity)",
+            ),
         ),
     )
 )

@@ -52,8 +52,16 @@ LOAD_LOG = register(
             Column("table_name", "VARCHAR", "Qualified target table, e.g. core.prices_daily", nullable=False),
             Column("rows_in", "BIGINT", "Rows offered to the load", unit="rows", nullable=False),
             Column("rows_inserted", "BIGINT", "Rows whose key was new", unit="rows", nullable=False),
-            Column("rows_updated", "BIGINT", "Rows whose key existed and whose values changed", unit="rows", nullable=False),
-            Column("rows_deleted", "BIGINT", "Rows removed (full replacements of derived tables)", unit="rows", nullable=False),
+            Column(
+                "rows_updated", "BIGINT", "Rows whose key existed and whose values changed", unit="rows", nullable=False
+            ),
+            Column(
+                "rows_deleted",
+                "BIGINT",
+                "Rows removed (full replacements of derived tables)",
+                unit="rows",
+                nullable=False,
+            ),
             Column("started_at", "TIMESTAMPTZ", "Load start", nullable=False),
             Column("finished_at", "TIMESTAMPTZ", "Load end", nullable=False),
             Column("status", "VARCHAR", "ok or failed", nullable=False),

@@ -21,7 +21,11 @@ CORPORATE_ACTIONS = register(
         introduced_in=2,
         columns=(
             Column("ticker", "VARCHAR", "Yahoo Finance symbol"),
-            Column("date", "DATE", "Ex-date: first exchange trading date (local to the listing) without the dividend or with the split"),
+            Column(
+                "date",
+                "DATE",
+                "Ex-date: first exchange trading date (local to the listing) without the dividend or with the split",
+            ),
             Column("kind", "VARCHAR", "dividend, split or capital_gain"),
             Column(
                 "value",
