@@ -1,7 +1,7 @@
 """The one place each warehouse table is defined.
 
 Every table's description, primary key and columns (DuckDB type, unit, description) live here. The DDL, the
-`COMMENT ON` statements, the README's data dictionary and the tests of column sets are all derived from this
+`COMMENT ON` statements, docs/data-dictionary.md and the tests of column sets are all derived from this
 registry, so a table is defined once. Column names carry their unit (`demand_mwh`, `price_cents_per_kwh`);
 returns are decimal fractions (0.01 = 1%).
 

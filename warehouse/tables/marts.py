@@ -130,7 +130,7 @@ GROUP_IMPACT = register(
             "Group tests per (event, group, model, window), and for the whole universe as group 'all': CAAR, median "
             "CAR, share negative, and six test statistics with two-sided p-values. All stocks share one event date, "
             "so abnormal returns are cross-correlated: kp_bmp (BMP with the Kolari-Pynnonen adjustment) is the test "
-            "to trust. Formulas and references: README, section Statistics."
+            "to trust. Formulas and references: docs/methods.md, section The event study and its tests."
         ),
         primary_key=("event_id", "group", "model", "window_start", "window_end"),
         introduced_in=4,
