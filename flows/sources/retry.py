@@ -26,7 +26,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import requests
 
 T = TypeVar("T")
 
@@ -146,3 +149,35 @@ def call(
             if log is not None:
                 log.warning("%s: %s; retry %d of %d in %.1fs", what, exc.message, n, policy.max_attempts - 1, wait)
             sleep(wait)
+
+
+def http_get(
+    session: requests.Session,
+    url: str,
+    *,
+    params: Any,
+    timeout_s: float | tuple[float, float],
+    unreachable: Callable[[str], Exception],
+    failed: Callable[[str], Exception],
+    headers: dict[str, str] | None = None,
+) -> requests.Response:
+    """One GET of a requests-based client (EIA, NOAA), its transport failures sorted for `call`.
+
+    A timeout or a dropped connection is `Retryable`; an unreachable host raises `unreachable(cause)` at once
+    (not retried); any other request error raises `failed(message)`. `timeout_s` is requests' timeout: seconds,
+    or a (connect, read) pair. The response, whatever its status, is the caller's to read: what a status means
+    (a bad key, a rate limit) differs by service.
+    """
+    import requests  # here, not at import: `jevons --help` imports no HTTP stack
+
+    try:
+        return session.get(url, params=params, timeout=timeout_s, headers=headers)
+    except requests.Timeout:
+        raise Retryable("request timed out") from None
+    except requests.ConnectionError as exc:
+        cause = unreachable_cause(describe(exc))
+        if cause is not None:
+            raise unreachable(cause) from None
+        raise Retryable(f"connection failed ({type(exc).__name__})") from None
+    except requests.RequestException as exc:
+        raise failed(str(exc)) from None

@@ -28,7 +28,7 @@ import requests
 
 from flows.sources.eia.query import EiaQuery
 from flows.sources.eia.secrets import API_KEY_ENV, SECRET_BLOCK, EiaApiKeyError, install_log_scrubbing, scrub
-from flows.sources.retry import Retryable, RetryPolicy, call, describe, unreachable_cause
+from flows.sources.retry import Retryable, RetryPolicy, call, http_get
 from warehouse.errors import JevonsSourceError
 
 BASE_URL = "https://api.eia.gov/v2"
@@ -137,19 +137,17 @@ class EiaClient:
         with self._count_lock:
             self.requests_sent += 1
         log.debug("EIA GET %s offset=%d", query.route, offset)
-        try:
-            response = self.session.get(
-                self.url(query.route), params=params, timeout=self.timeout_s, headers={"Accept": "application/json"}
-            )
-        except requests.Timeout:
-            raise Retryable("request timed out") from None
-        except requests.ConnectionError as exc:
-            cause = unreachable_cause(describe(exc))
-            if cause is not None:
-                raise EiaUnreachableError(f"EIA {self.base_url}: {cause}; check the network (not retried)") from None
-            raise Retryable(f"connection failed ({type(exc).__name__})") from None
-        except requests.RequestException as exc:
-            raise EiaHttpError(f"EIA {where}: request failed: {scrub(str(exc), self._key)}") from None
+        response = http_get(
+            self.session,
+            self.url(query.route),
+            params=params,
+            timeout_s=self.timeout_s,
+            headers={"Accept": "application/json"},
+            unreachable=lambda cause: EiaUnreachableError(
+                f"EIA {self.base_url}: {cause}; check the network (not retried)"
+            ),
+            failed=lambda message: EiaHttpError(f"EIA {where}: request failed: {scrub(message, self._key)}"),
+        )
         status = response.status_code
         if status == 200:
             try:

@@ -33,7 +33,7 @@ import polars as pl
 import requests
 
 from flows.sources.noaa import climdiv, zone_daily
-from flows.sources.retry import Retryable, RetryPolicy, call, describe, unreachable_cause
+from flows.sources.retry import Retryable, RetryPolicy, call, http_get
 from warehouse.errors import JevonsSourceError
 
 log = logging.getLogger(__name__)
@@ -91,17 +91,14 @@ class WeatherClient:
     def _attempt(self, url: str, params: dict[str, str] | None, what: str) -> requests.Response:
         assert self.session is not None
         self.requests_sent += 1
-        try:
-            response = self.session.get(url, params=params, timeout=self.timeout_s)
-        except requests.Timeout:
-            raise Retryable("request timed out") from None
-        except requests.ConnectionError as exc:
-            cause = unreachable_cause(describe(exc))
-            if cause is not None:
-                raise NoaaSourceError(f"{what} {url}: {cause}; check the network (not retried)") from None
-            raise Retryable(f"connection failed ({type(exc).__name__})") from None
-        except requests.RequestException as exc:
-            raise NoaaSourceError(f"{what} {url}: request failed: {exc}") from None
+        response = http_get(
+            self.session,
+            url,
+            params=params,
+            timeout_s=self.timeout_s,
+            unreachable=lambda cause: NoaaSourceError(f"{what} {url}: {cause}; check the network (not retried)"),
+            failed=lambda message: NoaaSourceError(f"{what} {url}: request failed: {message}"),
+        )
         if response.status_code == 200:
             return response
         if response.status_code == 429 or response.status_code >= 500:
