@@ -388,6 +388,12 @@ def impact(
             p(r["gsign_p"]),
         )
     console.print(tests)
+    if groups.height and bool(groups["n_below_min"].any()):  # docs/methods.md: 1 degree of freedom at N = 2
+        console.print(
+            f"[yellow]note:[/yellow] the portfolio has n={max(groups['n'].to_list())} ticker(s) with results: "
+            "group tests with N < 3 are not evidence (docs/methods.md); the numbers above are shown, not a finding",
+            highlight=False,
+        )
     held = confounded_windows(warehouse, event)
     if held:  # such a window's CAR mixes the other event's reaction (marts.event_overlaps)
         console.print(f"[yellow]windows holding another catalogued event:[/yellow] {'; '.join(held)}", highlight=False)

@@ -2,7 +2,9 @@
 
 `event-impact` (table): the largest day-0 abnormal moves of the latest events. `group-impact` (table): group
 CAARs, with the recommended test's p-value when marts.group_impact is present. `electricity-impact` (table):
-the Jevons check, when electricity data is present. `shock-candidates` (table): the newest days a group moved
+the Jevons check, when electricity data is present. A group test of fewer than MIN_GROUP_TICKERS tickers is
+not evidence (docs/methods.md): its `evidence` cell says so and its test statistics (p, standard error) are left
+empty; the CAAR is kept, as in the report. `shock-candidates` (table): the newest days a group moved
 abnormally with no catalogued event (flows.shocks). `run-summary` (markdown): rows per table, warnings,
 data-quality results, freshness, the warehouse path and example SQL. All read the published warehouse. Every
 window figure carries `confounded_by` (marts.event_overlaps): the other catalogued events inside its window.
@@ -19,6 +21,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.shocks import ARTIFACT_KEY as SHOCKS_KEY
 from flows.shocks import confounded_sql, shock_artifact_rows
+from transforms.event_study.contract import MIN_GROUP_TICKERS
 from warehouse.introspect import table_exists
 
 LATEST_EVENTS = 3
@@ -60,6 +63,11 @@ def event_impact_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     )
 
 
+def _evidence(below: str, n: str = "g.n") -> str:
+    """The `evidence` column: 'yes', or 'no: n=1 < 3' for a group test below MIN_GROUP_TICKERS tickers."""
+    return f"CASE WHEN {below} THEN 'no: n=' || {n} || ' < {MIN_GROUP_TICKERS}' ELSE 'yes' END AS evidence"
+
+
 def group_impact_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Group CAARs of the latest events: from marts.group_impact when present, else the mean CAR per group."""
     if table_exists(con, "marts.group_impact"):
@@ -68,19 +76,23 @@ def group_impact_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             for r in con.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = 'group_impact'").fetchall()
         }
         p_col = next((c for c in ("kp_bmp_p", "bmp_kp_p", "kolari_pynnonen_p") if c in columns), None)
-        p_sel = f", {p_col} AS recommended_p" if p_col else ""
+        below = "g.n_below_min" if "n_below_min" in columns else f"g.n < {MIN_GROUP_TICKERS}"
+        p_sel = f", CASE WHEN {below} THEN NULL ELSE {p_col} END AS recommended_p" if p_col else ""
         conf_sel, conf_join = _confounded(con, "g")
         query = f"""
-            SELECT g.event_id, g."group", g.window_start, g.window_end, g.n, g.caar, g.median_car{p_sel}{conf_sel}
+            SELECT g.event_id, g."group", g.window_start, g.window_end, g.n, {_evidence(below)}, g.caar,
+                   g.median_car{p_sel}{conf_sel}
             FROM marts.group_impact g
             JOIN (SELECT DISTINCT event_id, day0 FROM marts.event_impact) d ON d.event_id = g.event_id {conf_join}
             WHERE g.model = 'market' AND d.day0 >= (SELECT max(day0) FROM marts.event_impact) - INTERVAL 400 DAY
             ORDER BY d.day0 DESC, g."group", g.window_start, g.window_end
         """
     else:
-        query = """
-            SELECT event_id, "group", window_start, window_end, count(*) AS n, avg(car) AS caar,
-                   stddev_samp(car) / sqrt(count(*)) AS caar_se
+        query = f"""
+            SELECT event_id, "group", window_start, window_end, count(*) AS n,
+                   {_evidence(f"count(*) < {MIN_GROUP_TICKERS}", "count(*)")}, avg(car) AS caar,
+                   CASE WHEN count(*) < {MIN_GROUP_TICKERS} THEN NULL
+                        ELSE stddev_samp(car) / sqrt(count(*)) END AS caar_se
             FROM marts.event_impact
             WHERE model = 'market' AND car IS NOT NULL
               AND day0 >= (SELECT max(day0) FROM marts.event_impact) - INTERVAL 400 DAY

@@ -14,6 +14,8 @@ from datetime import timedelta
 
 import polars as pl
 
+from transforms.event_study.contract import MIN_GROUP_TICKERS
+
 POWER_GROUP = "independent_power"
 ALWAYS_EVENTS: tuple[str, ...] = ("deepseek_selloff",)
 RECENT_EFFICIENCY_EVENTS = 6
@@ -120,12 +122,13 @@ def group_caar(
     window: tuple[int, int] = (0, 1),
     group_impact: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """event_id, n, caar of one group over one window: from marts.group_impact when given, else the mean of
-    `car` over the group's tickers in marts.event_impact."""
+    """event_id, n, caar, n_below_min of one group over one window: from marts.group_impact when given, else the
+    mean of `car` over the group's tickers in marts.event_impact (n_below_min: n < MIN_GROUP_TICKERS)."""
     if group_impact is not None:
+        below = pl.col("n_below_min") if "n_below_min" in group_impact.columns else pl.col("n") < MIN_GROUP_TICKERS
         return group_impact.filter(
             (pl.col("group") == group) & (pl.col("window_start") == window[0]) & (pl.col("window_end") == window[1])
-        ).select("event_id", pl.col("n").cast(pl.Int64), pl.col("caar").cast(pl.Float64))
+        ).select("event_id", pl.col("n").cast(pl.Int64), pl.col("caar").cast(pl.Float64), below.alias("n_below_min"))
     return (
         impact.filter(
             (pl.col("group") == group)
@@ -135,6 +138,7 @@ def group_caar(
         )
         .group_by("event_id")
         .agg(pl.len().cast(pl.Int64).alias("n"), pl.col("car").mean().alias("caar"))
+        .with_columns((pl.col("n") < MIN_GROUP_TICKERS).alias("n_below_min"))
     )
 
 
@@ -171,8 +175,12 @@ def headline(
         .first()
         .select("event_id", pl.col("ticker").alias("largest_fall_ticker"), pl.col("car").alias("largest_fall_car"))
     )
-    caar0 = group_caar(impact, POWER_GROUP, (0, 0), group_impact).select("event_id", caar_day0="caar")
-    caar01 = group_caar(impact, POWER_GROUP, (0, 1), group_impact).rename({"n": "n_power", "caar": "caar_0_1"})
+    caar0 = group_caar(impact, POWER_GROUP, (0, 0), group_impact).select(
+        "event_id", caar_day0="caar", n_power_day0="n", n_below_min_day0="n_below_min"
+    )
+    caar01 = group_caar(impact, POWER_GROUP, (0, 1), group_impact).rename(
+        {"n": "n_power", "caar": "caar_0_1", "n_below_min": "n_below_min_0_1"}
+    )
     return (
         order.join(events.select("event_id", "name", "category"), on="event_id", how="left")
         .join(day0, on="event_id", how="left")

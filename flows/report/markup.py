@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flows.report.style import group_colour
+from transforms.event_study.contract import MIN_GROUP_TICKERS
 
 
 def fmt_pct(value: float | None) -> str:
@@ -27,6 +28,17 @@ def fmt_num(value: float | None, digits: int = 2, signed: bool = True) -> str:
 
 def fmt_pp(value: float | None) -> str:
     return "–" if value is None else f"{value:+.2f} pp"
+
+
+def small_group_mark(n: int | None, below_min: bool | None = None) -> str:
+    """' (n=1, not evidence)' after a group figure whose group has fewer than MIN_GROUP_TICKERS tickers, else ''.
+
+    marts.group_impact.n_below_min says so when the warehouse has it (below_min); older warehouses fall back on
+    n < MIN_GROUP_TICKERS, the same rule. With N < 3 the group tests have at most 1 degree of freedom
+    (docs/methods.md "Group tests with fewer than three stocks are not evidence"): the number is kept, marked.
+    """
+    below = below_min if below_min is not None else (n is not None and n < MIN_GROUP_TICKERS)
+    return f" (n={n}, not evidence)" if below and n is not None else ""
 
 
 def fmt_mwh(value: float | None) -> str:

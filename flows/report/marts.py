@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from transforms.event_study.contract import MIN_GROUP_TICKERS
 from warehouse.errors import JevonsInputError
 from warehouse.introspect import table_exists
 
@@ -46,7 +47,8 @@ def _retail(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def _group_impact(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
-    """marts.group_impact's (event_id, group, window, n, caar) for the market model, when the table exists."""
+    """marts.group_impact's (event_id, group, window, n, caar, n_below_min) for the market model, when the table
+    exists. Warehouses from before n_below_min was added get it from n < MIN_GROUP_TICKERS, the column's rule."""
     if not table_exists(con, "marts.group_impact"):
         return None
     columns = {
@@ -58,7 +60,10 @@ def _group_impact(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
     if not {"event_id", "group", "window_start", "window_end", "n", "caar"} <= columns:
         return None
     where = "WHERE model = 'market'" if "model" in columns else ""
-    frame = con.sql(f'SELECT event_id, "group", window_start, window_end, n, caar FROM marts.group_impact {where}').pl()
+    below = "n_below_min" if "n_below_min" in columns else f"n < {MIN_GROUP_TICKERS} AS n_below_min"
+    frame = con.sql(
+        f'SELECT event_id, "group", window_start, window_end, n, caar, {below} FROM marts.group_impact {where}'
+    ).pl()
     return frame if frame.height else None  # migrated but not yet computed: use marts.event_impact
 
 

@@ -16,6 +16,7 @@ from flows.report.markup import (
     fmt_pp,
     group_cell,
     note,
+    small_group_mark,
     table,
     td_day,
     td_num,
@@ -36,14 +37,24 @@ def headline_rows(head: pl.DataFrame) -> list[list[str]]:
             td_txt(r["name"]),
             td_txt(r["category"]),
             td_day(r["day0"]),
-            td_num(fmt_window(r["caar_day0"], r.get("confounded_day0"))),
-            td_num(fmt_window(r["caar_0_1"], r.get("confounded_0_1"))),
+            td_num(fmt_window(r["caar_day0"], r.get("confounded_day0")) + day0_mark(r)),
+            td_num(fmt_window(r["caar_0_1"], r.get("confounded_0_1")) + window_mark(r)),
             td_num("–" if r["n_power"] is None else str(r["n_power"])),
             td_txt(r["largest_fall_ticker"]),
             td_num(fmt_window(r["largest_fall_car"], r.get("confounded_day0"))),
         ]
         for r in head.iter_rows(named=True)
     ]
+
+
+def day0_mark(r: dict[str, object]) -> str:
+    """The headline's n < 3 mark on the day-0 CAAR (markup.small_group_mark): '' for a group of 3 or more."""
+    return small_group_mark(r.get("n_power_day0"), r.get("n_below_min_day0"))  # type: ignore[arg-type]
+
+
+def window_mark(r: dict[str, object]) -> str:
+    """The headline's n < 3 mark on the [0,+1] CAAR."""
+    return small_group_mark(r.get("n_power"), r.get("n_below_min_0_1"))  # type: ignore[arg-type]
 
 
 HEADLINE_HEADER = (
@@ -104,7 +115,7 @@ def timeline_section(marts: MartFrames, selection: rd.EventSelection, charts: Ch
             td_txt(r["name"]),
             td_day(r["day0"]),
             td_num("–" if r["n"] is None else str(r["n"])),
-            td_num(fmt_window(r["caar"], r.get("confounded_by"))),
+            td_num(fmt_window(r["caar"], r.get("confounded_by")) + small_group_mark(r["n"], r.get("n_below_min"))),
         ]
         for r in tl_rows.iter_rows(named=True)
     ]
@@ -126,6 +137,41 @@ def timeline_section(marts: MartFrames, selection: rd.EventSelection, charts: Ch
     )
 
 
+def small_groups_note(marts: MartFrames, eid: str) -> str:
+    """A note naming the event's groups of fewer than MIN_GROUP_TICKERS tickers ('' when there are none).
+
+    Their CAR paths and bands stay in the chart (the numbers are kept), but with N < 3 the band and every group
+    test have at most 1 degree of freedom: the note says they are not evidence (docs/methods.md).
+    """
+    if marts.group_impact is not None:
+        rows = marts.group_impact.filter(pl.col("event_id") == eid).select("group", "n", "n_below_min")
+    else:
+        rows = (
+            marts.impact.filter((pl.col("event_id") == eid) & pl.col("car").is_not_null())
+            .group_by("group")
+            .agg(pl.col("ticker").n_unique().alias("n"))
+            .with_columns(pl.lit(None, pl.Boolean).alias("n_below_min"))
+        )
+    small = (
+        rows.group_by("group")
+        .agg(pl.col("n").max(), pl.col("n_below_min").any(ignore_nulls=True))
+        .filter(pl.col("n").is_not_null())
+        .sort("group")
+    )
+    marks = [
+        f"<code>{esc(r['group'])}</code>{esc(small_group_mark(r['n'], r['n_below_min']))}"
+        for r in small.iter_rows(named=True)
+        if small_group_mark(r["n"], r["n_below_min"])
+    ]
+    if not marks:
+        return ""
+    return note(
+        "Groups with fewer than three stocks: "
+        + ", ".join(marks)
+        + ". Their CAR paths are shown, but their bands and group tests are not evidence (docs/methods.md)."
+    )
+
+
 def event_section(marts: MartFrames, eid: str, bands: pl.DataFrame, charts: ChartCache) -> str:
     ev = marts.events.filter(pl.col("event_id") == eid).row(0, named=True)
     moves = rd.day0_moves(marts.impact, eid)
@@ -135,6 +181,7 @@ def event_section(marts: MartFrames, eid: str, bands: pl.DataFrame, charts: Char
         f"event date {esc(ev['event_date'])}, day 0 {esc(day0)})</span></h2>",
         f"<p>{esc(ev['description'])}</p>",
         event_window_note(marts.overlaps, eid) if marts.overlaps.height else "",
+        small_groups_note(marts, eid),
     ]
     ev_bands = bands.filter(pl.col("event_id") == eid)
     dates = (
@@ -290,8 +337,8 @@ def electricity_section(marts: MartFrames, event_ids: Sequence[str], charts: Cha
             td_day(r["event_id"]),
             td_day(r["event_date"]),
             td_num(str(r["power_n_tickers"])),
-            td_num(fmt_window(r["power_caar_day0"], r.get("confounded_day0"))),
-            td_num(fmt_window(r["power_caar_0_5"], r.get("confounded_0_5"))),
+            td_num(fmt_window(r["power_caar_day0"], r.get("confounded_day0")) + small_group_mark(r["power_n_tickers"])),
+            td_num(fmt_window(r["power_caar_0_5"], r.get("confounded_0_5")) + small_group_mark(r["power_n_tickers"])),
             td_num(fmt_pp(r["demand_growth_change_3m_pp"])),
             td_num(fmt_pp(r["demand_growth_change_6m_pp"])),
             td_num(str(r["n_regions_6m"])),

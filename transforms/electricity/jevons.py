@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from transforms.event_study.contract import MIN_GROUP_TICKERS
 from warehouse.registry import table
 
 
@@ -292,6 +293,9 @@ def jevons_check(
         reaction, reaction_text = _market_reaction(row["power_caar_0_5"], row["power_caar_day0"], config.caar_threshold)
         if row["reaction_confounded_by"] and reaction != "no_stock_data":
             reaction_text = reaction_text[:-1] + f"; window holds {row['reaction_confounded_by']})"
+        # a power group below MIN_GROUP_TICKERS (e.g. an event before CEG, 2022, and TLN, 2023) is not evidence
+        if 0 < row["power_n_tickers"] < MIN_GROUP_TICKERS and reaction != "no_stock_data":
+            reaction_text = reaction_text[:-1] + f"; n={row['power_n_tickers']} stocks: not evidence)"
         outcome, outcome_text = _demand_outcome(
             row["demand_growth_change_6m_pp"],
             row["n_regions_6m"],
