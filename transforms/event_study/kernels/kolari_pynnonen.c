@@ -148,11 +148,12 @@ PyObject *py_kp_prepare(PyObject *self, PyObject *args) {
         memset(s, 0, sizeof(double) * mn);
         memset(q, 0, sizeof(double) * mn);
         memset(h, 0, sizeof(double) * mn * n_b);
-        for (Py_ssize_t m = 0; m < n_m; m++) {
-            for (Py_ssize_t t = 0; t < n_d; t++) {
-                for (Py_ssize_t j0 = 0, j1; j0 < n_t; j0 = j1) {
-                    j1 = run_end(cb, j0, n_t, n_t, n_t);
-                    const Py_ssize_t w = j1 - j0, at = m * n_t + j0;
+        for (Py_ssize_t j0 = 0, j1; j0 < n_t; j0 = j1) { /* tiles of columns: their sums stay in cache */
+            j1 = run_end(cb, j0, n_t, 128, n_t);
+            const Py_ssize_t w = j1 - j0;
+            for (Py_ssize_t m = 0; m < n_m; m++) {
+                const Py_ssize_t at = m * n_t + j0;
+                for (Py_ssize_t t = 0; t < n_d; t++) {
                     day_ar(tmp, yt + t * n_t + j0, al + at, be + at, xv[cb[j0] * n_d + t], w);
                     add_sums(s + at, q + at, tmp, w);
                     for (Py_ssize_t b = 0; b < n_b; b++)
