@@ -59,6 +59,7 @@ PyObject *py_dof_counts(PyObject *self, PyObject *args);
 PyObject *py_hermite_p(PyObject *self, PyObject *args);
 /* kolari_pynnonen.c */
 PyObject *py_kp_sums(PyObject *self, PyObject *args);
+PyObject *py_kp_prepare(PyObject *self, PyObject *args);
 PyObject *py_kp_pair_sums(PyObject *self, PyObject *args);
 /* group_stats.c */
 PyObject *py_group_stats(PyObject *self, PyObject *args);

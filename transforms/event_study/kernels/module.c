@@ -27,9 +27,13 @@ static PyMethodDef methods[] = {
     {"kp_sums", py_kp_sums, METH_VARARGS,
      "kp_sums(y, x, weight, shift, beta, fitted, group_of, z_sum, n_t, n_m, n_e, n_r, lo, hi, n_groups): the "
      "Kolari-Pynnonen group sums of the standardized estimation ARs."},
+    {"kp_prepare", py_kp_prepare, METH_VARARGS,
+     "kp_prepare(y, x, col_block, alpha, beta, a0_ref, y_t, sums, sq, n_valid, xsum, n_m, n_t, n_d, n_b, n_k, ref): "
+     "one event's ARs sums for the Kolari-Pynnonen pairs with a partial ticker."},
     {"kp_pair_sums", py_kp_pair_sums, METH_VARARGS,
-     "kp_pair_sums(a0, a0_t, cross, row_sum, sq_sum, n_days, valid_t, rows, part_of, miss_start, miss_day, group_of, out, "
-     "n_m, n_t, n_d, n_k, n_miss, n_g): the Kolari-Pynnonen pairs with a partial ticker, out[2, G, M]."},
+     "kp_pair_sums(p, y, y_t, x, col_block, group_of, alpha, beta, dalpha, dbeta, sums, sq, n_valid, xsum, "
+     "miss_start, miss_day, out, n_m, n_t, n_d, n_b, n_k, n_miss, n_g, ref): the Kolari-Pynnonen pairs with a "
+     "partial ticker, out[2, G, M]."},
     {"scatter_counts", py_scatter_counts, METH_VARARGS,
      "scatter_counts(code, day, ret, present, priced, n, n_codes, first, span): the returns' days and tickers; "
      "returns the rows outside the span."},
