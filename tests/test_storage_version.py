@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from warehouse import connection
 from warehouse.connection import STORAGE_VERSION_ENV, file_storage_version, staged_writer
 
 CLI = "duckdb-cli==1.5.*"
@@ -68,7 +69,11 @@ def test_published_warehouse_keeps_the_configured_version(tmp_path: Path, monkey
     con = duckdb.connect(str(wh), read_only=True)
     assert file_storage_version(con) == "v1.0.0"
     con.close()
-    _publish(wh)  # a second publication (copy, migrate, write, rename) keeps it
+    rewrites: list[Path] = []
+    real_rewrite = connection._rewrite_in_version
+    monkeypatch.setattr(connection, "_rewrite_in_version", lambda *a: rewrites.append(a[0]) or real_rewrite(*a))
+    _publish(wh)  # a second publication (copy, migrate, write, rename) keeps it, without rewriting the copy
+    assert rewrites == []  # a copy already in the configured version is used as it is (no COPY FROM DATABASE)
     con = duckdb.connect(str(wh), read_only=True)
     assert file_storage_version(con) == "v1.0.0"
     con.close()
@@ -77,6 +82,7 @@ def test_published_warehouse_keeps_the_configured_version(tmp_path: Path, monkey
     con = duckdb.connect(str(wh), read_only=True)
     assert file_storage_version(con) == "v1.4.0"
     con.close()
+    assert len(rewrites) == 1
     assert _expected(wh)[0] == 2
 
 

@@ -30,6 +30,7 @@ import fcntl
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,14 +67,18 @@ def file_storage_version(con: duckdb.DuckDBPyConnection, database: str | None = 
 
 def _same_version(found: str, wanted: str) -> bool:
     """v1.1.0 is written as v1.0.0 (the same format), so compare what DuckDB reports for each."""
-    probe = duckdb.connect()
-    try:
-        probe.execute(f"ATTACH ':memory:' AS probe (STORAGE_VERSION '{wanted}')")
-        return file_storage_version(probe, "probe") == found
-    except duckdb.Error as exc:
-        raise WarehouseError(f"${STORAGE_VERSION_ENV}: DuckDB cannot write storage version {wanted!r}: {exc}") from exc
-    finally:
-        probe.close()
+    # A file, not ':memory:': an in-memory database carries no storage_version tag, so comparing against one
+    # never matched and every run rewrote its whole staging copy.
+    with tempfile.TemporaryDirectory(prefix="jevons-version-") as folder:
+        probe = duckdb.connect()
+        try:
+            probe.execute(f"ATTACH '{Path(folder) / 'probe.duckdb'}' AS probe (STORAGE_VERSION '{wanted}')")
+            return file_storage_version(probe, "probe") == found
+        except duckdb.Error as exc:
+            message = f"${STORAGE_VERSION_ENV}: DuckDB cannot write storage version {wanted!r}: {exc}"
+            raise WarehouseError(message) from exc
+        finally:
+            probe.close()
 
 
 def _rewrite_in_version(staging: Path, wanted: str) -> None:
