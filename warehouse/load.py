@@ -351,54 +351,6 @@ def _combine(table: str, parts: Sequence[LoadResult]) -> LoadResult:
     )
 
 
-def _first_load(
-    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, size: int, *, run_id: str, source: str
-) -> list[LoadResult]:
-    """A chunked frame into a table that was empty before its first chunk: plain INSERTs, chunk by chunk.
-
-    The loader remembers each partition's [min, max] of the range column over the chunks it inserted, so a
-    chunk none of whose rows falls inside those ranges cannot match a stored key: it is INSERTed without the
-    stored-range query and join of `_split_new`. From the first chunk that may overlap (a frame not grouped
-    by partition), the rest goes through `upsert`. Each chunk is one transaction with its ops.load_log row.
-    """
-    rng = table.range_column
-    assert rng is not None
-    part = [k for k in table.primary_key if k != rng]
-    lo, hi = "_jevons_lo", "_jevons_hi"
-    ranges: pl.DataFrame | None = None
-    parts: list[LoadResult] = []
-    cols = _check_frame(table, frame.clear())
-    for offset in range(0, frame.height, size):
-        chunk = frame.slice(offset, size)
-        _check_frame(table, chunk)  # a key twice within the chunk; across chunks the ranges rule it out
-        if ranges is not None:
-            inside = chunk.select([*part, rng]).join(ranges, on=part, how="inner")
-            if inside.filter(pl.col(rng).is_between(pl.col(lo), pl.col(hi))).height:
-                rest = frame.slice(offset)
-                parts += [
-                    upsert(con, table, rest.slice(o, size), run_id=run_id, source=source)
-                    for o in range(0, rest.height, size)
-                ]
-                break
-        started = datetime.now(UTC)
-        con.begin()
-        try:
-            inserted = _execute_on(con, chunk.select(cols), lambda view: _insert_sql(table, view, cols))
-            result = LoadResult(
-                table=table.qualified_name, rows_in=chunk.height, inserted=inserted, updated=0, deleted=0
-            )
-            _log(con, run_id, source, result, started, "ok", None)
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        parts.append(result)
-        seen = chunk.group_by(part).agg(pl.col(rng).min().alias(lo), pl.col(rng).max().alias(hi))
-        both = seen if ranges is None else pl.concat([ranges, seen])
-        ranges = both.group_by(part).agg(pl.col(lo).min(), pl.col(hi).max())
-    return parts
-
-
 def load_frames(
     con: duckdb.DuckDBPyConnection,
     frames: Mapping[str, pl.DataFrame],
@@ -412,7 +364,7 @@ def load_frames(
 
     First a keyed upsert of each frame's rows outside any replacement scope (skipped when there are none;
     a frame above `chunk_rows[table]` rows goes in chunks, one transaction each, reported as one result;
-    into an empty table with a range column, chunks go in as plain INSERTs, see `_first_load`),
+    into an empty table with a range column, chunks go in as plain INSERTs, see `warehouse.first_load`),
     then one logged `sync` per replacement (run even when the refetched slice is empty, so stale rows go).
     """
     from warehouse.registry import table as registered
@@ -432,7 +384,9 @@ def load_frames(
             continue
         size = chunks.get(name) or rest.height
         if rest.height > size and target.range_column is not None and _row_count(con, target) == 0:
-            parts = _first_load(con, target, rest, size, run_id=run_id, source=source)
+            from warehouse.first_load import first_load
+
+            parts = first_load(con, target, rest, size, run_id=run_id, source=source)
         else:
             parts = [
                 upsert(con, target, rest.slice(offset, size), run_id=run_id, source=source)
