@@ -99,10 +99,16 @@ def compute_electricity_marts(
     time_zones: dict[str, str] | None = None,
 ) -> ElectricityMarts:
     """Daily local demand, the impact windows and the Jevons check, from the warehouse's core and marts."""
-    hourly = con.sql(
-        f"SELECT respondent, subba, period_utc, type, value_mwh FROM {DEMAND_HOURLY.qualified_name} WHERE type = ?",
-        params=[DEMAND_TYPE],
-    ).pl()
+    # labels as Categorical: millions of rows repeat a few dozen codes, and the screen's sort, window
+    # expressions and group-bys then work on integer codes (half the memory, a fraction of the time)
+    hourly = (
+        con.sql(
+            f"SELECT respondent, subba, period_utc, type, value_mwh FROM {DEMAND_HOURLY.qualified_name} WHERE type = ?",
+            params=[DEMAND_TYPE],
+        )
+        .pl()
+        .with_columns(pl.col("respondent", "subba", "type").cast(pl.Categorical))
+    )
     warnings = [
         SourceWarning(
             STAGE,

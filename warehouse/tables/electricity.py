@@ -10,7 +10,9 @@ Two choices analysts should know about:
   every frame plus a keyed MERGE), not by a DuckDB PRIMARY KEY index. DuckDB maintains such a key as an
   in-memory ART index; on 12 M hourly rows it tripled the load time (about 7 s to 17 s) and added about a
   gigabyte of memory, while a single writer (the run lock) already guarantees the loader is the only path in.
-  `index_key=False` emits the DDL without the constraint; the registry still records the key.
+  `index_key=False` emits the DDL without the constraint; the registry still records the key. Its
+  `range_column` is period_utc: hours of a (respondent, subba, type) series beyond what the table stores for
+  it (a new BA, the next six-month file) are plain INSERTs; only the overlap with stored hours is MERGEd.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ DEMAND_HOURLY = register(
         primary_key=("respondent", "subba", "period_utc", "type"),
         introduced_in=3,
         index_key=False,
+        range_column="period_utc",
         columns=(
             Column(
                 "respondent",
