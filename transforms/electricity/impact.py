@@ -65,6 +65,19 @@ def _month_add(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+WINDOW_SCHEMA = pl.Schema(
+    {
+        "event_id": pl.String,
+        "event_date": pl.Date,
+        "window_length": pl.Int32,
+        "part": pl.String,
+        "start": pl.Date,
+        "end": pl.Date,
+    }
+)
+"""(event, window length, part, first day, last day): the day and month windows' shared shape."""
+
+
 def _day_windows(events: pl.DataFrame, config: ImpactConfig) -> pl.DataFrame:
     """(event, L, part, start, end) for daily windows; the year-earlier ones centred year_shift_days earlier."""
     rows = []
@@ -75,18 +88,7 @@ def _day_windows(events: pl.DataFrame, config: ImpactConfig) -> pl.DataFrame:
                 spans[f"before{suffix}"] = (centre - timedelta(days=length), centre - timedelta(days=1))
                 spans[f"after{suffix}"] = (centre + timedelta(days=1), centre + timedelta(days=length))
             rows += [(event_id, d0, length, part, s, e) for part, (s, e) in spans.items()]
-    return pl.DataFrame(
-        rows,
-        orient="row",
-        schema={
-            "event_id": pl.String,
-            "event_date": pl.Date,
-            "window_length": pl.Int32,
-            "part": pl.String,
-            "start": pl.Date,
-            "end": pl.Date,
-        },
-    )
+    return pl.DataFrame(rows, orient="row", schema=WINDOW_SCHEMA)
 
 
 def _month_windows(events: pl.DataFrame, config: ImpactConfig) -> pl.DataFrame:
@@ -102,18 +104,7 @@ def _month_windows(events: pl.DataFrame, config: ImpactConfig) -> pl.DataFrame:
             spans["before_prev_year"] = (_month_add(m0, -length - 12), _month_add(m0, -12) - timedelta(days=1))
             spans["after_prev_year"] = (_month_add(m0, -11), _month_add(m0, length - 11) - timedelta(days=1))
             rows += [(event_id, d0, length, part, s, e) for part, (s, e) in spans.items()]
-    return pl.DataFrame(
-        rows,
-        orient="row",
-        schema={
-            "event_id": pl.String,
-            "event_date": pl.Date,
-            "window_length": pl.Int32,
-            "part": pl.String,
-            "start": pl.Date,
-            "end": pl.Date,
-        },
-    )
+    return pl.DataFrame(rows, orient="row", schema=WINDOW_SCHEMA)
 
 
 def _daily_observations(daily: pl.DataFrame, config: ImpactConfig) -> pl.DataFrame:
