@@ -9,7 +9,6 @@ from __future__ import annotations
 import inspect
 import os
 import sys
-import tomllib
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
@@ -21,38 +20,9 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from flows.cli_shocks import confounded_windows, shocks
+from flows.prefect_settings import apply_prefect_defaults
 from flows.sources import registry
 from warehouse.errors import JevonsError, JevonsInputError
-
-PREFECT_TOML = Path(__file__).resolve().parent.parent / "prefect.toml"
-
-
-def prefect_toml_settings(path: Path = PREFECT_TOML) -> dict[str, str]:
-    """prefect.toml's settings as Prefect environment variables (`[server.ephemeral] enabled` →
-    PREFECT_SERVER_EPHEMERAL_ENABLED), `home` excepted: it is relative to the directory jevons runs from."""
-    out: dict[str, str] = {}
-
-    def walk(table: dict[str, Any], prefix: str) -> None:
-        for key, value in table.items():
-            name = f"{prefix}_{key}".upper()
-            if isinstance(value, dict):
-                walk(value, name)
-            elif name != "PREFECT_HOME":
-                out[name] = str(value).lower() if isinstance(value, bool) else str(value)
-
-    with path.open("rb") as handle:
-        walk(tomllib.load(handle), "PREFECT")
-    return out
-
-
-def _prefect_defaults() -> None:
-    """Make the ephemeral Prefect API work offline from any directory: prefect.toml is the one place the
-    settings are written; run from elsewhere (where Prefect does not read it), the CLI applies the same
-    values as environment defaults, with Prefect's home under ~/.jevons instead of ./.prefect."""
-    for name, value in prefect_toml_settings().items():
-        os.environ.setdefault(name, value)
-    if not Path("prefect.toml").exists():
-        os.environ.setdefault("PREFECT_HOME", str(Path.home() / ".jevons" / "prefect"))
 
 
 def with_source_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -469,7 +439,7 @@ def is_click_exception(exc: BaseException) -> bool:
 
 def run_cli(argv: list[str] | None = None) -> int:
     """Run the CLI on argv and return the exit code: friendly errors, 2 for user mistakes, no tracebacks."""
-    _prefect_defaults()
+    apply_prefect_defaults()
     try:
         # with standalone_mode=False, click returns typer.Exit's code instead of raising it
         result = app(args=argv, standalone_mode=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows import cli
+from flows import prefect_settings
 from flows.deployments import PREFECT_YAML, build_deployments
 from flows.sources import registry
 from warehouse.errors import JevonsInputError
@@ -46,10 +46,18 @@ def test_serve_options_become_parameters_where_the_flow_takes_them(monkeypatch: 
         build_deployments(timezone="Mars/Olympus")
 
 
+def _unset(monkeypatch: pytest.MonkeyPatch, names: list[str]) -> None:
+    """Unset `names` for this test only: setenv first, so that monkeypatch also removes what the code under
+    test sets (delenv of an unset variable records nothing, and the value would leak into later tests)."""
+    for name in names:
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
 def test_cli_prefect_defaults_are_prefect_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with (PROJECT / "prefect.toml").open("rb") as handle:
         toml = tomllib.load(handle)
-    settings = cli.prefect_toml_settings()
+    settings = prefect_settings.prefect_toml_settings()
     assert settings == {
         "PREFECT_SERVER_ANALYTICS_ENABLED": str(toml["server"]["analytics_enabled"]).lower(),
         "PREFECT_SERVER_EPHEMERAL_ENABLED": str(toml["server"]["ephemeral"]["enabled"]).lower(),
@@ -57,10 +65,35 @@ def test_cli_prefect_defaults_are_prefect_toml(monkeypatch: pytest.MonkeyPatch, 
         "PREFECT_LOGGING_LEVEL": toml["logging"]["level"],
     }
     # run from elsewhere, the CLI applies them (without overriding the user's) and keeps Prefect's home in ~
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(tmp_path)
-    for name in [*settings, "PREFECT_HOME"]:
-        monkeypatch.delenv(name, raising=False)
+    _unset(monkeypatch, [*settings, "PREFECT_HOME"])
     monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "DEBUG")
-    cli._prefect_defaults()
+    prefect_settings.apply_prefect_defaults()
     assert {name: os.environ[name] for name in settings} == {**settings, "PREFECT_LOGGING_LEVEL": "DEBUG"}
-    assert os.environ["PREFECT_HOME"] == str(Path.home() / ".jevons" / "prefect")
+    assert os.environ["PREFECT_HOME"] == str(home / ".jevons" / "prefect")
+    assert (home / ".jevons" / "prefect").is_dir()
+
+
+def test_an_unwritable_home_gets_a_temporary_prefect_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CI runners and service accounts may have a $HOME nobody can write: Prefect would only warn, then its
+    server fails to open its database ('unable to open database file'). The CLI picks a writable home."""
+    monkeypatch.setenv("HOME", "/proc/jevons-no-such-home")  # mkdir fails there, even for root
+    monkeypatch.setattr(prefect_settings.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    _unset(monkeypatch, [*prefect_settings.prefect_toml_settings(), "PREFECT_HOME"])
+    prefect_settings.apply_prefect_defaults()
+    chosen = Path(os.environ["PREFECT_HOME"])
+    assert chosen.parent.parent == tmp_path and chosen.name == "prefect" and chosen.parent.name.startswith("jevons-")
+    assert "/proc/jevons-no-such-home/.jevons/prefect cannot be written" in capsys.readouterr().err
+
+
+def test_a_user_prefect_home_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    _unset(monkeypatch, list(prefect_settings.prefect_toml_settings()))
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "mine"))
+    prefect_settings.apply_prefect_defaults()
+    assert os.environ["PREFECT_HOME"] == str(tmp_path / "mine")
