@@ -17,6 +17,13 @@ flows/prefect_api.py set a parent-death signal, the Prefect server was orphaned.
 3. arms a watchdog: whatever still runs at `deadline_s` after the signal (a Prefect client retrying a dead
    API, a log queue draining) is cut short: the server is SIGKILLed and the process exits 128 + signal.
    A second signal does the same at once.
+
+A signal can also reach the run through another handler and come out as some other error: inside a flow,
+Prefect's SIGTERM bridge raises its TerminationSignal, and when that lands in a running DuckDB query DuckDB
+turns it into `RuntimeError('Query interrupted')`, so Prefect never re-sends the signal to this handler. The
+guard therefore also keeps a wake-up pipe (`signal.set_wakeup_fd`: the interpreter writes the number of every
+signal that has a Python handler, whichever handler that is), and an error that unwinds after a stop signal
+arrived is the stop, whichever handler saw it.
 """
 
 from __future__ import annotations
@@ -106,6 +113,43 @@ class StopGuard:
         self.ids = _FlowRunIdFilter()
         self.stopping: RunStopped | None = None
         self._timer: threading.Timer | None = None
+        self._wakeup: tuple[int, int] | None = None  # (read end, the wake-up fd it replaced)
+        self._write_fd = -1
+
+    def watch_wakeups(self) -> None:
+        """Have the interpreter write every handled signal's number to a pipe of ours (main thread only)."""
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        os.set_blocking(write_fd, False)
+        try:
+            previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        except (ValueError, OSError):
+            os.close(read_fd)
+            os.close(write_fd)
+            return
+        self._wakeup = (read_fd, previous)
+        self._write_fd = write_fd
+
+    def stop_signal_seen(self) -> int | None:
+        """The first SIGTERM/SIGINT the wake-up pipe recorded since `watch_wakeups`, or None."""
+        if self._wakeup is None:
+            return None
+        try:
+            seen = os.read(self._wakeup[0], 4096)
+        except (BlockingIOError, OSError):
+            return None
+        return next((number for number in seen if number in STOP_SIGNALS), None)
+
+    def unwatch_wakeups(self) -> None:
+        if self._wakeup is None:
+            return
+        read_fd, previous = self._wakeup
+        with contextlib.suppress(ValueError, OSError):
+            signal.set_wakeup_fd(previous)
+        for fd in (read_fd, self._write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._wakeup = None
 
     @property
     def run_id(self) -> str:
@@ -148,14 +192,18 @@ def stop_on_signals(
         yield guard
         return
     previous = {s: signal.signal(s, guard.handle) for s in STOP_SIGNALS}
+    guard.watch_wakeups()
     run_logger = logging.getLogger("prefect.flow_runs")
     run_logger.addFilter(guard.ids)
     try:
         yield guard
     except BaseException as exc:
         # Once a signal came, whatever unwinds is the stop: code between the handler and here may have wrapped
-        # RunStopped in its own error (pydantic does, when the signal lands in a serializer callback).
+        # RunStopped in its own error (pydantic does, when the signal lands in a serializer callback), and a
+        # signal another handler took may come out as any error (DuckDB's 'Query interrupted', module docstring).
         stop = guard.stopping or (exc if isinstance(exc, RunStopped) else None)
+        if stop is None and (signum := guard.stop_signal_seen()) is not None:
+            stop = RunStopped(signum)
         if stop is None:
             raise
         problem = record(warehouse, guard.run_id, guard.started, parameters or {}, stop)
@@ -165,6 +213,7 @@ def stop_on_signals(
             server.kill()
         raise SystemExit(stop.exit_code) from None
     finally:
+        guard.unwatch_wakeups()
         run_logger.removeFilter(guard.ids)
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -111,6 +111,9 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no
             time.sleep(0.5)
         yield url
     finally:
+        from tests.prefect_cleanup import drain_prefect_log_workers
+
+        drain_prefect_log_workers()  # in-process runs' queued logs reach this server before it stops
         proc.terminate()
         try:
             proc.wait(timeout=20)

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -57,6 +58,8 @@ def _uv() -> str:
 
 def _client(args: list[str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
+    # uv keeps `uvx` tools under ~/.local/share/uv/tools, which a CI runner's read-only $HOME does not allow
+    env.setdefault("UV_TOOL_DIR", str(Path(tempfile.gettempdir()) / "jevons-test-uv-tools"))
     done = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env, cwd="/")
     if done.returncode != 0 and ("Failed to fetch" in done.stderr or "No solution found" in done.stderr):
         pytest.skip(f"cannot install the 1.x client: {done.stderr[-300:]}")

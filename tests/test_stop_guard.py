@@ -1,0 +1,90 @@
+"""flows/signals.py in-process: a stop signal that another handler saw is still a stop.
+
+Inside a flow, Prefect's SIGTERM bridge (prefect.utilities.engine.capture_sigterm) replaces the guard's
+handler and raises its TerminationSignal; when that lands in a running DuckDB query, DuckDB turns it into
+RuntimeError('Query interrupted') and Prefect never re-sends the signal. Seen in CI as exit 1 with a traceback
+instead of 143 (tests/test_run_signals.py, SIGTERM at 50%, inside the storage-version probe's ATTACH).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from flows.signals import stop_on_signals
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+LONG_QUERY = "SELECT sum(hash(i)) FROM range(50000000000) t(i)"  # minutes of work, interrupted after 0.3 s
+
+
+def _recorder() -> tuple[list[tuple[Any, ...]], Any]:
+    calls: list[tuple[Any, ...]] = []
+
+    def record(*args: Any) -> None:
+        calls.append(args)
+
+    return calls, record
+
+
+def _term_soon() -> threading.Timer:
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    return timer
+
+
+def test_duckdb_interrupt_under_prefects_bridge_is_a_recorded_stop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prefect.utilities.engine import capture_sigterm
+
+    calls, record = _recorder()
+    con = duckdb.connect()
+    with (
+        pytest.raises(SystemExit) as stopped,
+        stop_on_signals(None, tmp_path / "w.duckdb", {"k": 1}, deadline_s=30, record=record),
+        capture_sigterm(),  # the handler a flow run installs
+    ):
+        timer = _term_soon()
+        try:
+            con.sql(LONG_QUERY).fetchall()
+        finally:
+            timer.join()
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert len(calls) == 1 and str(calls[0][4]) == "stopped by SIGTERM"
+    assert "error: jevons run stopped by SIGTERM" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(signal.getsignal(signal.SIGTERM))
+
+
+def test_the_guards_own_handler_stops_a_query(tmp_path: Path) -> None:
+    calls, record = _recorder()
+    con = duckdb.connect()
+    with (
+        pytest.raises(SystemExit) as stopped,
+        stop_on_signals(None, tmp_path / "w.duckdb", deadline_s=30, record=record),
+    ):
+        timer = _term_soon()
+        try:
+            con.sql(LONG_QUERY).fetchall()
+        finally:
+            timer.join()
+    assert stopped.value.code == 143 and len(calls) == 1
+
+
+def test_an_error_with_no_signal_is_raised_unchanged(tmp_path: Path) -> None:
+    calls, record = _recorder()
+    before = signal.getsignal(signal.SIGTERM)
+    with (
+        pytest.raises(RuntimeError, match="Query interrupted"),
+        stop_on_signals(None, tmp_path / "w.duckdb", record=record),
+    ):
+        raise RuntimeError("Query interrupted")
+    assert calls == [] and signal.getsignal(signal.SIGTERM) is before
+    assert signal.set_wakeup_fd(-1) == -1  # the guard put back the wake-up fd it replaced (none)
