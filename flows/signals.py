@@ -165,6 +165,11 @@ class StopGuard:
             sys.stderr.flush()
         os._exit(code)
 
+    def disarm(self) -> None:
+        """Cancel the watchdog: for a caller that goes on after the stop (an in-process test), not for a run."""
+        if self._timer is not None:
+            self._timer.cancel()
+
     def handle(self, signum: int, frame: FrameType | None) -> None:
         if self.stopping is not None:  # a second signal: the user insists
             self.hard_exit(128 + signum)

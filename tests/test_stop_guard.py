@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,16 @@ from flows.signals import stop_on_signals
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 LONG_QUERY = "SELECT sum(hash(i)) FROM range(50000000000) t(i)"  # minutes of work, interrupted after 0.3 s
+
+
+@pytest.fixture(autouse=True)
+def no_watchdog_left() -> Iterator[None]:
+    """A guard's watchdog left armed would os._exit the whole pytest run when it fires."""
+    yield
+    armed = [t for t in threading.enumerate() if isinstance(t, threading.Timer) and t.is_alive()]
+    for timer in armed:
+        timer.cancel()
+    assert armed == []
 
 
 def _recorder() -> tuple[list[tuple[Any, ...]], Any]:
@@ -66,15 +77,18 @@ def test_duckdb_interrupt_under_prefects_bridge_is_a_recorded_stop(
 def test_the_guards_own_handler_stops_a_query(tmp_path: Path) -> None:
     calls, record = _recorder()
     con = duckdb.connect()
+    guards = []
     with (
         pytest.raises(SystemExit) as stopped,
-        stop_on_signals(None, tmp_path / "w.duckdb", deadline_s=30, record=record),
+        stop_on_signals(None, tmp_path / "w.duckdb", deadline_s=30, record=record) as guard,
     ):
+        guards.append(guard)
         timer = _term_soon()
         try:
             con.sql(LONG_QUERY).fetchall()
         finally:
             timer.join()
+    guards[0].disarm()  # its watchdog would end this process (pytest) 30 s after the signal, as it ends a run
     assert stopped.value.code == 143 and len(calls) == 1
 
 

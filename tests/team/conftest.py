@@ -12,16 +12,15 @@ import glob
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.prefect_server import free_port, prefect_server_process, stop_process
+
+__all__ = ["stop_process"]
 
 STARTUP_S = 180.0
 
@@ -38,17 +37,6 @@ def _pg_bin() -> Path:
 def _as_owner(cmd: list[str]) -> list[str]:
     """Run as `postgres` when we are root (initdb and postgres refuse root), else as ourselves."""
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
-    """SIGTERM, then SIGKILL after timeout_s: never leaves the process running."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -81,40 +69,11 @@ def postgres_url() -> Iterator[str]:
 def team_server(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """`prefect server start` on PostgreSQL, loopback only; yields (API URL, its home with server.log)."""
     home = tmp_path_factory.mktemp("prefect-team-home")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/api"
     env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_URL": "",
         "PREFECT_API_DATABASE_CONNECTION_URL": postgres_url,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "false",
         # as docs/operations.md (running as a team) asks: slot leases survive a server restart
         "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect.server.concurrency.lease_storage.filesystem",
     }
-    log = open(home / "server.log", "wb")  # noqa: SIM115 (closed in the finalizer)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=home,
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                raise RuntimeError(f"prefect server did not start: {(home / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.5)
+    with prefect_server_process(home, env, startup_s=STARTUP_S) as url:
         yield url, home
-    finally:
-        stop_process(proc)
-        log.close()
