@@ -205,3 +205,18 @@ def test_a_group_of_two_is_flagged_not_dropped() -> None:
         row = frame.filter(pl.col("group") == "g").row(0, named=True)
         assert row["n"] == 2 and row["n_below_min"] is True, engine
         assert row["bmp_t"] is not None and row["mean_residual_corr"] == pytest.approx(1 / math.sqrt(2), abs=1e-12)
+
+
+def test_partial_pairs_on_two_threads_equal_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """add_partial_pairs deals the events out to threads (each adds to its own event's slice): the same numbers,
+    bit for bit, as one thread; both are forced here, whatever the machine's core count."""
+    from transforms.event_study import study
+
+    returns, events, universe = _simulated(0.05)
+    config = EventStudyConfig(models=MODELS)
+    runs = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(study, "_THREADS", threads)
+        runs[threads] = run_dense_study(returns, events, universe, config).group_impact
+    assert runs[1].equals(runs[2], null_equal=True)
+    assert runs[1]["mean_residual_corr"].is_not_null().all()

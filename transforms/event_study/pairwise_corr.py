@@ -34,13 +34,14 @@ only. For the reference model every term but P_ij is 0, so it is exactly the dir
 one BLAS thread (`_one_blas_thread`): BLAS's own threads would compete with the engine's for the cores (measured
 on this 2-core machine: more CPU time, no faster). Days are matched by relative day (each ticker's day 0 on its
 own benchmark calendar), as everywhere in the group tests. No Python loop over pairs, tickers or days: one
-iteration per event that has a partial ticker.
+iteration per event that has a partial ticker, the events dealt out to the engine's threads.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -238,17 +239,22 @@ def add_partial_pairs(
     ticker_group: np.ndarray,
     group: GroupSums,
     ref_model: int = 0,
+    threads: int = 1,
 ) -> None:
     """group.pair_sum / group.pair_count += the partial pairs' r_ij and count (event_pair_sums) of every event
     with a fitted ticker missing estimation days, from the returns `matrix` and the fits in `out`; ref_model: the
-    model whose ARs are multiplied (the market model's where the study has it)."""
+    model whose ARs are multiplied (the market model's where the study has it). With `threads` > 1 the events are
+    dealt out to that many threads, each with its own workspace: every event adds to its own slice of the group
+    sums, and the kernels and the product run without the GIL."""
     est_lo, est_hi = estimation_window
     rel = np.arange(est_lo, est_hi + 1)
     partial = out.fitted & (out.n < rel.size)  # (codes, E)
     n_groups = group.pair_sum.shape[0]
-    work = _Workspace()
-    with _one_blas_thread():
-        for e in np.flatnonzero(partial.any(axis=0)).tolist():  # one iteration per event with a partial ticker
+    events = np.flatnonzero(partial.any(axis=0)).tolist()  # the events with a partial ticker
+
+    def run(mine: list[int]) -> None:
+        work = _Workspace()
+        for e in mine:  # one iteration per event with a partial ticker
             returns = _event_returns(blocks, matrix, out, rel, partial[:, e], e, work)
             if returns is None:
                 continue
@@ -259,3 +265,11 @@ def add_partial_pairs(
             )
             group.pair_sum[:, :, e] += sums[0]
             group.pair_count[:, :, e] += sums[1]
+
+    threads = max(1, min(threads, len(events)))
+    with _one_blas_thread():
+        if threads == 1:
+            run(events)
+            return
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(run, [events[k::threads] for k in range(threads)]))

@@ -173,7 +173,7 @@ def run_dense_study(
             compute(task)
     # Kolari-Pynnönen pairs with a ticker missing estimation days: after the chunks, as a pair can span two blocks.
     ref_model = models.index(MODEL_MARKET) if MODEL_MARKET in models else 0  # its ARs are the product's
-    add_partial_pairs(blocks, matrix, out, config.estimation_window, ticker_group, group, ref_model)
+    add_partial_pairs(blocks, matrix, out, config.estimation_window, ticker_group, group, ref_model, _THREADS)
     del compute, matrix  # the largest array so far; the output frames come next
     concurrent = _THREADS > 1 and np.count_nonzero(out.fitted) * len(models) * (ar_hi - ar_lo + 1) < _CONCURRENT_ROWS
     if not concurrent:  # memory first: hand back what the chunks freed (a few ms; not worth it for small frames)
