@@ -115,6 +115,7 @@ class StopGuard:
         self._timer: threading.Timer | None = None
         self._wakeup: tuple[int, int] | None = None  # (read end, the wake-up fd it replaced)
         self._write_fd = -1
+        self._seen: int | None = None  # the first stop signal the wake-up pipe showed
 
     def watch_wakeups(self) -> None:
         """Have the interpreter write every handled signal's number to a pipe of ours (main thread only)."""
@@ -131,14 +132,12 @@ class StopGuard:
         self._write_fd = write_fd
 
     def stop_signal_seen(self) -> int | None:
-        """The first SIGTERM/SIGINT the wake-up pipe recorded since `watch_wakeups`, or None."""
-        if self._wakeup is None:
-            return None
-        try:
-            seen = os.read(self._wakeup[0], 4096)
-        except (BlockingIOError, OSError):
-            return None
-        return next((number for number in seen if number in STOP_SIGNALS), None)
+        """The first SIGTERM/SIGINT the wake-up pipe recorded since `watch_wakeups`, or None (kept once seen)."""
+        if self._seen is None and self._wakeup is not None:
+            with contextlib.suppress(BlockingIOError, OSError):
+                seen = os.read(self._wakeup[0], 4096)
+                self._seen = next((number for number in seen if number in STOP_SIGNALS), None)
+        return self._seen
 
     def unwatch_wakeups(self) -> None:
         if self._wakeup is None:
@@ -180,6 +179,17 @@ class StopGuard:
         raise self.stopping
 
 
+_ACTIVE: list[StopGuard] = []  # the guard of the run in progress (one per process: the CLI's main thread)
+
+
+def stop_requested() -> bool:
+    """Whether the guarded run got SIGTERM/SIGINT, through the guard's handler or another one (Prefect's).
+
+    flows/quiet_failures.py asks, so the errors a stop unwinds through (DuckDB's 'Query interrupted') reach the
+    console as one line each, not as tracebacks: the guard prints what happened."""
+    return any(guard.stopping is not None or guard.stop_signal_seen() is not None for guard in _ACTIVE)
+
+
 @contextlib.contextmanager
 def stop_on_signals(
     server: _Killable | None,
@@ -198,6 +208,7 @@ def stop_on_signals(
         return
     previous = {s: signal.signal(s, guard.handle) for s in STOP_SIGNALS}
     guard.watch_wakeups()
+    _ACTIVE.append(guard)
     run_logger = logging.getLogger("prefect.flow_runs")
     run_logger.addFilter(guard.ids)
     try:
@@ -218,6 +229,7 @@ def stop_on_signals(
             server.kill()
         raise SystemExit(stop.exit_code) from None
     finally:
+        _ACTIVE.remove(guard)
         guard.unwatch_wakeups()
         run_logger.removeFilter(guard.ids)
         for s, handler in previous.items():
