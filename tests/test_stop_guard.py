@@ -54,10 +54,15 @@ def _recorder() -> tuple[list[tuple[Any, ...]], Any]:
     return calls, record
 
 
-def _term_soon() -> threading.Timer:
+def _query_under_sigterm() -> None:
+    """Run LONG_QUERY on a fresh connection while a timer sends this process SIGTERM after 0.3 s."""
+    con = duckdb.connect()
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
     timer.start()
-    return timer
+    try:
+        con.sql(LONG_QUERY).fetchall()
+    finally:
+        timer.join()
 
 
 def test_duckdb_interrupt_under_prefects_bridge_is_a_recorded_stop(
@@ -66,7 +71,6 @@ def test_duckdb_interrupt_under_prefects_bridge_is_a_recorded_stop(
     from prefect.utilities.engine import capture_sigterm
 
     calls, record = _recorder()
-    con = duckdb.connect()
     guards = []
     with (
         pytest.raises(SystemExit) as stopped,
@@ -74,11 +78,7 @@ def test_duckdb_interrupt_under_prefects_bridge_is_a_recorded_stop(
         capture_sigterm(),  # the handler a flow run installs
     ):
         guards.append(guard)
-        timer = _term_soon()
-        try:
-            con.sql(LONG_QUERY).fetchall()
-        finally:
-            timer.join()
+        _query_under_sigterm()
     guards[0].disarm()  # armed when Prefect's bridge re-sent the signal (a query that missed it)
     assert stopped.value.code == 128 + signal.SIGTERM
     assert len(calls) == 1 and str(calls[0][4]) == "stopped by SIGTERM"
@@ -88,18 +88,13 @@ def test_duckdb_interrupt_under_prefects_bridge_is_a_recorded_stop(
 
 def test_the_guards_own_handler_stops_a_query(tmp_path: Path) -> None:
     calls, record = _recorder()
-    con = duckdb.connect()
     guards = []
     with (
         pytest.raises(SystemExit) as stopped,
         stop_on_signals(None, tmp_path / "w.duckdb", deadline_s=30, record=record) as guard,
     ):
         guards.append(guard)
-        timer = _term_soon()
-        try:
-            con.sql(LONG_QUERY).fetchall()
-        finally:
-            timer.join()
+        _query_under_sigterm()
     guards[0].disarm()  # its watchdog would end this process (pytest) 30 s after the signal, as it ends a run
     assert stopped.value.code == 143 and len(calls) == 1
 
