@@ -111,6 +111,7 @@ def test_an_error_with_no_signal_is_raised_unchanged(tmp_path: Path) -> None:
     assert signal.set_wakeup_fd(-1) == -1  # the guard put back the wake-up fd it replaced (none)
 
 
+@pytest.mark.filterwarnings("ignore:Logger 'prefect.task_runs' attempted to send logs to the API")  # no flow run here
 def test_errors_logged_while_stopping_lose_their_traceback(tmp_path: Path) -> None:
     """What a task logs after a stop signal reached another handler (Prefect logs a failed task with exc_info)
     reaches the console as its message alone: the guard's one line says the run was stopped
